@@ -1,0 +1,12 @@
+/*
+ * admin: the subcommands of fileshare-admin. Each takes its own argv (argv[0] is the
+ * subcommand's name), prints its result on stdout and returns the exit status.
+ */
+#ifndef FS_ADMIN_H
+#define FS_ADMIN_H
+#include "config.h"
+
+int	admin_trial_status(const struct config *, int argc, char **argv);
+int	admin_set_tier(const struct config *, int argc, char **argv);
+
+#endif

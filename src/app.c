@@ -1,0 +1,260 @@
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "timeutil.h"
+
+enum auth_need { AUTH_NONE, AUTH_OPTIONAL, AUTH_REQUIRED };
+
+struct route {
+	const char	*path;		/* exact, or ending in "/{}" for one parameter segment */
+	enum http_method method;
+	enum auth_need	 auth;
+	size_t		 body_limit;	/* 0: no body accepted */
+	handler_fn	 fn;
+};
+
+static const struct route routes[] = {
+	{ "/healthz", HTTP_GET, AUTH_NONE, 0, h_healthz },
+	{ "/readyz", HTTP_GET, AUTH_NONE, 0, h_readyz },
+	{ "/api/auth/signup", HTTP_POST, AUTH_NONE, JSON_BODY_LIMIT, h_signup },
+	{ "/api/auth/login", HTTP_POST, AUTH_NONE, JSON_BODY_LIMIT, h_login },
+	{ "/api/auth/logout", HTTP_POST, AUTH_OPTIONAL, JSON_BODY_LIMIT, h_logout },
+	{ "/api/auth/tokens", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_token_create },
+	{ "/api/me", HTTP_GET, AUTH_REQUIRED, 0, h_me },
+	{ "/api/trial/start", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_trial_start },
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+static const char *
+method_name(enum http_method m)
+{
+	static const char *n[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "OTHER" };
+	return n[m];
+}
+
+/* Does path match pattern? A trailing "{}" segment matches one non-empty segment. */
+static bool
+path_match(const char *pattern, const char *path, const char **param)
+{
+	size_t pl = strlen(pattern);
+
+	if (pl >= 2 && !strcmp(pattern + pl - 2, "{}")) {
+		if (strncmp(pattern, path, pl - 2) || path[pl - 2] == '\0' ||
+		    strchr(path + pl - 2, '/') != NULL)
+			return false;
+		*param = path + pl - 2;
+		return true;
+	}
+	*param = NULL;
+	return !strcmp(pattern, path);
+}
+
+/*
+ * CSRF: a state-changing request authenticated by cookie must come from our own pages:
+ * its Origin is PUBLIC_BASE_URL or the Host it was sent to, or (no Origin) the browser says
+ * Sec-Fetch-Site: same-origin. Bearer requests carry no ambient credentials and are exempt.
+ */
+static bool
+csrf_ok(struct ctx *c)
+{
+	const char *origin = req_header(c->req, "origin"), *host, *sfs, *o;
+
+	if (origin != NULL) {
+		if (!strcasecmp(origin, c->app->cfg->public_base_url))
+			return true;
+		host = req_header(c->req, "host");
+		o = strstr(origin, "://");
+		return host != NULL && o != NULL && !strcasecmp(o + 3, host);
+	}
+	sfs = req_header(c->req, "sec-fetch-site");
+	return sfs != NULL && !strcmp(sfs, "same-origin");
+}
+
+/* Resolves the caller from a bearer token or the session cookie. 0 ok, -1 none/invalid, -2 store down. */
+static int
+authenticate(struct ctx *c)
+{
+	const struct config *cfg = c->app->cfg;
+	const char *authz = req_header(c->req, "authorization");
+	char tok[TOKEN_MAX];
+	enum store_rc rc;
+	bool revoked;
+
+	if (authz != NULL && !strncasecmp(authz, "Bearer ", 7)) {
+		snprintf(tok, sizeof tok, "%s", authz + 7);
+		c->bearer = true;
+	} else if (req_cookie(c->req, SESSION_COOKIE, tok, sizeof tok) == -1)
+		return -1;
+	if (token_verify(cfg->session_secret, cfg->session_secret_len, tok, c->now, &c->token) == -1)
+		return -1;
+	rc = store_user_get(c->app->store, c->token.user_id, &c->user);
+	if (rc == STORE_NOT_FOUND)
+		return -1;
+	if (rc != STORE_OK)
+		return -2;
+	if (c->token.iat_ms <= c->user.sessions_valid_after_ms)
+		return -1;
+	if (store_token_is_revoked(c->app->store, c->token.jti, &revoked) != STORE_OK)
+		return -2;
+	if (revoked)
+		return -1;
+	c->authed = true;
+	return 0;
+}
+
+static void
+dispatch(struct ctx *c)
+{
+	struct request *req = c->req;
+	const struct route *r, *match = NULL;
+	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+	char allow[64] = "";
+	const char *param;
+	size_t i;
+	int a;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!path_match(routes[i].path, req->path, &param))
+			continue;
+		if (routes[i].method == m) {
+			match = &routes[i];
+			c->param = param;
+			break;
+		}
+		if (allow[0])
+			strcat(allow, ", ");
+		strcat(allow, method_name(routes[i].method));
+		if (routes[i].method == HTTP_GET)
+			strcat(allow, ", HEAD");
+	}
+	if (match == NULL) {
+		req_drain_body(req);
+		if (allow[0]) {
+			resp_error(c->resp, 405, "method_not_allowed", "%s is not allowed on %s",
+			    req->method_str ? req->method_str : "?", req->path);
+			resp_header(c->resp, "Allow", "%s", allow);
+		} else
+			resp_error(c->resp, 404, "not_found", "There is nothing at this address.");
+		return;
+	}
+	r = match;
+	if (req->content_length > 0 && (uint64_t)req->content_length > r->body_limit) {
+		req_drain_body(req);
+		resp_error(c->resp, 413, "body_too_large",
+		    "The request body is larger than this endpoint accepts (%zu bytes).", r->body_limit);
+		return;
+	}
+	if (r->auth != AUTH_NONE) {
+		a = authenticate(c);
+		if (a == -2) {
+			req_drain_body(req);
+			app_store_error(c, STORE_UNAVAILABLE);
+			return;
+		}
+		if (a == -1 && r->auth == AUTH_REQUIRED) {
+			req_drain_body(req);
+			resp_error(c->resp, 401, "unauthorized", "Sign in first (session expired or missing).");
+			return;
+		}
+	}
+	if (r->method != HTTP_GET && !c->bearer && !csrf_ok(c)) {
+		req_drain_body(req);
+		resp_error(c->resp, 403, "csrf",
+		    "Cross-site request refused: send an Origin header matching this site, or use an API token.");
+		return;
+	}
+	r->fn(c);
+	req_drain_body(req);
+}
+
+void
+app_handle(struct app *app, struct request *req, struct response *resp)
+{
+	struct ctx c;
+	int64_t t0 = monotonic_us();
+
+	memset(&c, 0, sizeof c);
+	c.app = app;
+	c.req = req;
+	c.resp = resp;
+	c.now_ms = clock_now_ms();
+	c.now = c.now_ms / 1000;
+	resp->head = req->method == HTTP_HEAD;
+	if (req->path == NULL || req->path[0] != '/')
+		resp_error(resp, 400, "bad_request", "The request path is malformed.");
+	else
+		dispatch(&c);
+	log_access(req->method_str ? req->method_str : "?", req->path ? req->path : "",
+	    resp->status, (long)(monotonic_us() - t0), c.authed ? c.user.user_id : NULL);
+	if (resp->error_code != NULL && resp->status >= 500)
+		log_warnx("%s %s answered %d %s", method_name(req->method), req->path ? req->path : "",
+		    resp->status, resp->error_code);
+}
+
+json_object *
+app_json_body(struct ctx *c)
+{
+	struct buf body = BUF_INIT;
+	struct json_tokener *tok;
+	json_object *obj = NULL;
+	int rc;
+
+	rc = req_read_body(c->req, JSON_BODY_LIMIT, &body);
+	if (rc == -2) {
+		resp_error(c->resp, 413, "body_too_large", "The JSON body is larger than %d bytes.",
+		    JSON_BODY_LIMIT);
+		goto done;
+	}
+	if (rc == -1) {
+		resp_error(c->resp, 400, "bad_request", "The request body could not be read.");
+		goto done;
+	}
+	if (body.len == 0) {
+		obj = json_object_new_object();
+		goto done;
+	}
+	tok = json_tokener_new_ex(32);
+	obj = json_tokener_parse_ex(tok, body.data, (int)body.len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != body.len || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		obj = NULL;
+		resp_error(c->resp, 400, "invalid_json", "The request body must be one JSON object.");
+	}
+	json_tokener_free(tok);
+done:
+	buf_free(&body);
+	return obj;
+}
+
+void
+app_send_json(struct ctx *c, int status, json_object *obj)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	resp_json(c->resp, status, s, len);
+	resp_header(c->resp, "Cache-Control", "no-store");
+	json_object_put(obj);
+}
+
+void
+app_store_error(struct ctx *c, enum store_rc rc)
+{
+	(void)rc;
+	resp_error(c->resp, 503, "store_unavailable",
+	    "The service cannot reach its database right now; try again shortly.");
+}
+
+void
+app_set_session_cookie(struct ctx *c, const char *token, int64_t max_age)
+{
+	resp_header(c->resp, "Set-Cookie", "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
+	    SESSION_COOKIE, token ? token : "", token ? (long long)max_age : 0LL,
+	    c->app->cfg->secure_cookies ? "; Secure" : "");
+}

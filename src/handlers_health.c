@@ -1,0 +1,31 @@
+/*
+ * handlers_health: liveness and readiness for nginx, the ALB and ECS.
+ */
+#include "app.h"
+
+/* GET /healthz: 200 while the process can answer at all. */
+void
+h_healthz(struct ctx *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	app_send_json(c, 200, o);
+}
+
+/* GET /readyz: 200 when the store answers a query; 503 store_unavailable otherwise. */
+void
+h_readyz(struct ctx *c)
+{
+	json_object *o;
+	enum store_rc rc = store_ping(c->app->store);
+
+	if (rc != STORE_OK) {
+		app_store_error(c, rc);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ready"));
+	json_object_object_add(o, "store", json_object_new_string(c->app->store->backend->name));
+	app_send_json(c, 200, o);
+}

@@ -1,0 +1,94 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+static enum log_level min_level = LOG_INFO;
+static const char *names[] = { "debug", "info", "warn", "error" };
+
+void
+log_set_level(enum log_level l)
+{
+	min_level = l;
+}
+
+static void
+begin(struct buf *b, const char *level)
+{
+	struct timeval tv;
+	struct tm tm;
+	char ts[32];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_printf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld", ts,
+	    (long)(tv.tv_usec / 1000), level, (long)getpid());
+}
+
+/* One write(2) per line so lines from several workers sharing stderr never interleave. */
+static void
+finish(struct buf *b)
+{
+	const char *p;
+	size_t left;
+	ssize_t n;
+
+	buf_appends(b, "}\n");
+	p = b->data;
+	left = b->len;
+	while (left > 0) {
+		n = write(STDERR_FILENO, p, left);
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+	buf_free(b);
+}
+
+void
+log_msg(enum log_level level, const char *func, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT, m = BUF_INIT;
+	va_list ap;
+
+	if (level < min_level)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	begin(&b, names[level]);
+	buf_appends(&b, ",\"func\":\"");
+	buf_append_json_str(&b, func, strlen(func));
+	buf_appends(&b, "\",\"msg\":\"");
+	buf_append_json_str(&b, buf_str(&m), m.len);
+	buf_appends(&b, "\"");
+	buf_free(&m);
+	finish(&b);
+}
+
+void
+log_access(const char *method, const char *path, int status, long usec, const char *user_id)
+{
+	struct buf b = BUF_INIT;
+
+	begin(&b, "info");
+	buf_appends(&b, ",\"type\":\"access\",\"method\":\"");
+	buf_append_json_str(&b, method, strlen(method));
+	buf_appends(&b, "\",\"path\":\"");
+	buf_append_json_str(&b, path, strlen(path));
+	buf_printf(&b, "\",\"status\":%d,\"us\":%ld", status, usec);
+	if (user_id != NULL) {
+		buf_appends(&b, ",\"user\":\"");
+		buf_append_json_str(&b, user_id, strlen(user_id));
+		buf_appends(&b, "\"");
+	}
+	finish(&b);
+}
