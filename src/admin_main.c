@@ -9,13 +9,15 @@
 #include "config.h"
 #include "log.h"
 
+/* Commands with needs_config read and validate the environment first (store, blobs). */
 static const struct {
 	const char *name;
 	int (*fn)(const struct config *, int, char **);
+	int needs_config;
 	const char *help;
 } cmds[] = {
-	{ "trial-status", admin_trial_status, "EMAIL            the account's tier and trial, as JSON" },
-	{ "set-tier", admin_set_tier, "EMAIL premium|free   change an account's stored tier" },
+	{ "trial-status", admin_trial_status, 1, "EMAIL          the account's tier and trial, as JSON" },
+	{ "set-tier", admin_set_tier, 1, "EMAIL premium|free   change an account's stored tier" },
 };
 
 static void
@@ -49,6 +51,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!cmds[i].needs_config)
+		return cmds[i].fn(NULL, argc - 1, argv + 1);
 	if (config_load(&cfg, err, sizeof err) == -1) {
 		fprintf(stderr, "fileshare-admin: configuration: %s\n", err);
 		return 1;
