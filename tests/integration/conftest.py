@@ -1,0 +1,282 @@
+"""
+The integration harness: starts the real stack (nginx + fileshare-fcgi through scripts/serve)
+on a free loopback port with a temporary state directory, and gives tests an HTTP client.
+
+Environment: BUILD_DIR (default <repo>/build) chooses the binaries, so the same tests run
+against the plain and the sanitizer builds. Extra variables for the app (USE_DYNAMODB, ...)
+can be supplied per stack.
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD_DIR = os.environ.get("BUILD_DIR", os.path.join(ROOT, "build"))
+SANITIZER_RE = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer)")
+PASSWORD = "correct horse battery staple"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def error_code(self):
+        try:
+            return self.json["error"]["code"]
+        except Exception:
+            return None
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.body[:300])
+
+
+class Client:
+    """A browser-like client: keeps the session cookie and sends a same-site Origin."""
+
+    def __init__(self, stack, origin=True):
+        self.stack = stack
+        self.cookie = None
+        self.bearer = None
+        self.origin = origin
+
+    def request(self, method, path, body=None, headers=None, json_body=None, timeout=30):
+        hdrs = {}
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs["Content-Type"] = "application/json"
+        if self.cookie:
+            hdrs["Cookie"] = "fs_session=" + self.cookie
+        if self.bearer:
+            hdrs["Authorization"] = "Bearer " + self.bearer
+        if self.origin and method not in ("GET", "HEAD"):
+            hdrs["Origin"] = self.stack.base_url
+        hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
+        resp = self.stack.raw(method, path, body=body, headers=hdrs, timeout=timeout)
+        for v in resp.header_all("Set-Cookie"):
+            m = re.match(r"fs_session=([^;]*)", v)
+            if m:
+                self.cookie = m.group(1) or None
+        return resp
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json_body=None, **kw):
+        return self.request("POST", path, json_body=json_body, **kw)
+
+    def signup(self, email=None, password=PASSWORD):
+        email = email or "user-%s@example.com" % uuid.uuid4().hex[:12]
+        r = self.post("/api/auth/signup", {"email": email, "password": password})
+        assert r.status == 201, r
+        self.email = email
+        return r
+
+    def login(self, email, password=PASSWORD):
+        return self.post("/api/auth/login", {"email": email, "password": password})
+
+
+class Stack:
+    def __init__(self, tmpdir, mode="prefork", workers=3, env=None):
+        self.tmpdir = tmpdir
+        self.mode = mode
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = "http://127.0.0.1:%d" % self.port
+        self.var_dir = os.path.join(tmpdir, "var")
+        self.log_path = os.path.join(tmpdir, "serve.log")
+        self.env = dict(os.environ)
+        self.env.update({
+            "PORT": str(self.port),
+            "VAR_DIR": self.var_dir,
+            "BUILD_DIR": BUILD_DIR,
+            "WORKERS": str(workers),
+            "FCGI_MODE": mode,
+            "AUTH_RATE": "1000r/s",
+            "AUTH_BURST": "1000",
+            "PURGE_INTERVAL": "0",
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1",
+        })
+        self.env.update(env or {})
+        self.proc = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, timeout=20):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([os.path.join(ROOT, "scripts", "serve")], env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("scripts/serve exited early:\n" + self.read_log()[-3000:])
+            try:
+                r = self.raw("GET", "/healthz", timeout=2)
+                if r.status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("stack did not become healthy:\n" + self.read_log()[-3000:])
+
+    def stop(self, timeout=15):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+        self.log.close()
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def sanitizer_reports(self):
+        return [l for l in self.read_log().splitlines() if SANITIZER_RE.search(l)]
+
+    # -- processes --------------------------------------------------------------------------
+    def app_pids(self):
+        """The fileshare-fcgi processes of this stack (supervisor and workers)."""
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().split(b"\0")
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    environ = f.read()
+            except OSError:
+                continue
+            if not cmd or not cmd[0].endswith(b"fileshare-fcgi"):
+                continue
+            if ("VAR_DIR=" + self.var_dir).encode() + b"\0" not in environ:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            pids.append((int(d), ppid))
+        return pids
+
+    def supervisor_pid(self):
+        pids = self.app_pids()
+        own = {p for p, _ in pids}
+        sup = [p for p, pp in pids if pp not in own]
+        return sup[0] if len(sup) == 1 else None
+
+    def worker_pids(self):
+        pids = self.app_pids()
+        if self.mode == "spawn":
+            return [p for p, _ in pids]
+        sup = self.supervisor_pid()
+        return [p for p, pp in pids if pp == sup]
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def raw(self, method, path, body=None, headers=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            data = r.read()
+            return Response(r.status, r.getheaders(), data)
+        finally:
+            conn.close()
+
+    def client(self, **kw):
+        return Client(self, **kw)
+
+    def admin(self, *args, env=None, check=True):
+        e = dict(self.env)
+        e["DATA_DIR"] = self.var_dir
+        e.update(env or {})
+        p = subprocess.run([os.path.join(BUILD_DIR, "fileshare-admin")] + list(args), env=e,
+                           capture_output=True, text=True, timeout=60)
+        if check:
+            assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+        return p
+
+    @property
+    def sqlite_path(self):
+        return os.path.join(self.var_dir, "fileshare.db")
+
+
+def make_stack(tmp_path_factory, name, **kw):
+    return Stack(str(tmp_path_factory.mktemp(name)), **kw).start()
+
+
+def finish_stack(stack):
+    stack.stop()
+    reports = stack.sanitizer_reports()
+    assert not reports, "sanitizer reports in %s:\n%s" % (stack.log_path, "\n".join(reports[:20]))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """One shared stack (prefork, 3 workers) for tests that do not disturb it."""
+    s = make_stack(tmp_path_factory, "stack")
+    yield s
+    finish_stack(s)
+
+
+@pytest.fixture
+def fresh_stack(tmp_path_factory):
+    """A stack of the test's own, for tests that kill, stop or reconfigure it."""
+    made = []
+
+    def factory(**kw):
+        s = make_stack(tmp_path_factory, "fresh", **kw)
+        made.append(s)
+        return s
+    yield factory
+    for s in made:
+        finish_stack(s)
+
+
+@pytest.fixture
+def client(stack):
+    return stack.client()
+
+
+@pytest.fixture
+def user(stack):
+    c = stack.client()
+    c.signup()
+    return c
