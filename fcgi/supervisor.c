@@ -111,7 +111,8 @@ spawn(int listen_fd, const struct config *cfg, sigset_t *oldmask)
 	if (pid == 0) {
 		signal(SIGCHLD, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		_exit(worker_run(listen_fd, cfg));
+		/* exit(), not _exit(): LeakSanitizer checks run from atexit in sanitizer builds. */
+		exit(worker_run(listen_fd, cfg));
 	}
 	return pid;
 }
