@@ -82,6 +82,9 @@ build_request(FCGX_Request *fr, struct request *req)
 	}
 	req->body.read = fcgi_read;
 	req->body.ctx = fr->in;
+	/* Upload locations hand over nginx's temporary file instead of streaming the body. */
+	if ((q = FCGX_GetParam("BODY_FILE", fr->envp)) != NULL && *q != '\0')
+		req_set_body_file(req, q);
 }
 
 /* libfcgi's own printf lacks modern conversions (%zu): format with snprintf instead. */
@@ -121,13 +124,15 @@ worker_run(int listen_fd, const struct config *cfg)
 
 	memset(&app, 0, sizeof app);
 	app.cfg = cfg;
-	if ((app.store = store_open(cfg)) == NULL) {
-		log_errorx("worker cannot open its store; exiting");
+	if ((app.store = store_open(cfg)) == NULL || (app.blob = blob_open(cfg)) == NULL) {
+		log_errorx("worker cannot open its store or blob store; exiting");
+		store_close(app.store);
 		return 1;
 	}
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_errorx("FCGX_Init failed");
 		store_close(app.store);
+		blob_close(app.blob);
 		return 1;
 	}
 	log_debug("worker ready");
@@ -149,5 +154,6 @@ worker_run(int listen_fd, const struct config *cfg)
 	FCGX_Free(&fr, 0);
 	resp_free(&resp);
 	store_close(app.store);
+	blob_close(app.blob);
 	return 0;
 }

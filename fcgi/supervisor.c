@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "purge.h"
 #include "timeutil.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -129,6 +130,25 @@ describe_exit(pid_t pid, int status, char *out, size_t len)
 		snprintf(out, len, "worker %ld ended (status %d)", (long)pid, status);
 }
 
+/* Runs one purge pass in a child process, so the supervisor itself never opens a store. */
+static pid_t
+spawn_purge(const struct config *cfg, sigset_t *oldmask)
+{
+	struct purge_stats st;
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_errorx("fork for purge: %s", strerror(errno));
+		return 0;
+	}
+	if (pid == 0) {
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		exit(purge_once(cfg, &st) == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
 static void
 noop(int sig)
 {
@@ -143,7 +163,8 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 	struct sigaction sa;
 	siginfo_t info;
 	struct timespec tick;
-	int64_t now, stop_deadline = 0;
+	int64_t now, stop_deadline = 0, next_purge;
+	pid_t purge_pid = 0;
 	int i, sig, status, alive;
 	bool stopping = false;
 	pid_t pid;
@@ -162,8 +183,13 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 	sigprocmask(SIG_BLOCK, &set, &oldmask);
 
 	log_info("supervisor %ld starting %d workers on %s", (long)getpid(), nworkers, addr);
+	next_purge = monotonic_us() + 5 * 1000000;	/* first pass shortly after start */
 	for (;;) {
 		now = monotonic_us();
+		if (!stopping && cfg->purge_interval_s > 0 && purge_pid == 0 && now >= next_purge) {
+			purge_pid = spawn_purge(cfg, &oldmask);
+			next_purge = now + cfg->purge_interval_s * 1000000;
+		}
 		alive = 0;
 		for (i = 0; i < nworkers; i++) {
 			if (slots[i].pid == 0 && !stopping && now >= slots[i].respawn_at_us) {
@@ -177,7 +203,7 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 			if (slots[i].pid > 0)
 				alive++;
 		}
-		if (stopping && alive == 0)
+		if (stopping && alive == 0 && purge_pid == 0)
 			break;
 		if (stopping && now >= stop_deadline) {
 			for (i = 0; i < nworkers; i++)
@@ -200,9 +226,19 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 				for (i = 0; i < nworkers; i++)
 					if (slots[i].pid > 0)
 						kill(slots[i].pid, SIGTERM);
+				if (purge_pid > 0)
+					kill(purge_pid, SIGTERM);
 			}
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == purge_pid) {
+				purge_pid = 0;
+				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+					describe_exit(pid, status, why, sizeof why);
+					log_warnx("purge pass failed: %s", why);
+				}
+				continue;
+			}
 			for (i = 0; i < nworkers && slots[i].pid != pid; i++)
 				;
 			if (i == nworkers)

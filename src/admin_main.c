@@ -18,6 +18,7 @@ static const struct {
 } cmds[] = {
 	{ "trial-status", admin_trial_status, 1, "EMAIL          the account's tier and trial, as JSON" },
 	{ "set-tier", admin_set_tier, 1, "EMAIL premium|free   change an account's stored tier" },
+	{ "purge", admin_purge, 1, "                 delete expired links, their files, and orphan files" },
 };
 
 static void

@@ -1,5 +1,5 @@
 /*
- * admin_users: operator commands about accounts, on whichever store the environment selects.
+ * admin_users: operator commands about accounts and links, on whichever store the environment selects.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "log.h"
+#include "purge.h"
 #include "store.h"
 #include "timeutil.h"
 #include "trial.h"
@@ -94,4 +95,23 @@ admin_set_tier(const struct config *cfg, int argc, char **argv)
 	}
 	store_close(s);
 	return rc;
+}
+
+/* purge: one pass now; prints the counts as JSON; 1 if the store or blob store failed. */
+int
+admin_purge(const struct config *cfg, int argc, char **argv)
+{
+	struct purge_stats st;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: fileshare-admin purge\n");
+		return 2;
+	}
+	rc = purge_once(cfg, &st);
+	printf("{\"expired_links\":%llu,\"blobs_deleted\":%llu,\"orphans_deleted\":%llu,\"errors\":%llu}\n",
+	    (unsigned long long)st.expired_links, (unsigned long long)st.blobs_deleted,
+	    (unsigned long long)st.orphans_deleted, (unsigned long long)st.errors);
+	return rc == 0 && st.errors == 0 ? 0 : 1;
 }

@@ -13,19 +13,31 @@ struct route {
 	const char	*path;		/* exact, or ending in "/{}" for one parameter segment */
 	enum http_method method;
 	enum auth_need	 auth;
-	size_t		 body_limit;	/* 0: no body accepted */
+	uint64_t	 body_limit;	/* 0: no body accepted */
 	handler_fn	 fn;
+	bool		 public_post;	/* no ambient credentials used: no CSRF check */
 };
 
+/* Uploads: the tier's own limit is checked by the handler; this only bounds the request. */
+#define UPLOAD_LIMIT	((uint64_t)6 << 30)
+
 static const struct route routes[] = {
-	{ "/healthz", HTTP_GET, AUTH_NONE, 0, h_healthz },
-	{ "/readyz", HTTP_GET, AUTH_NONE, 0, h_readyz },
-	{ "/api/auth/signup", HTTP_POST, AUTH_NONE, JSON_BODY_LIMIT, h_signup },
-	{ "/api/auth/login", HTTP_POST, AUTH_NONE, JSON_BODY_LIMIT, h_login },
-	{ "/api/auth/logout", HTTP_POST, AUTH_OPTIONAL, JSON_BODY_LIMIT, h_logout },
-	{ "/api/auth/tokens", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_token_create },
-	{ "/api/me", HTTP_GET, AUTH_REQUIRED, 0, h_me },
-	{ "/api/trial/start", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_trial_start },
+	{ "/healthz", HTTP_GET, AUTH_NONE, 0, h_healthz, false },
+	{ "/readyz", HTTP_GET, AUTH_NONE, 0, h_readyz, false },
+	{ "/api/auth/signup", HTTP_POST, AUTH_NONE, JSON_BODY_LIMIT, h_signup, false },
+	{ "/api/auth/login", HTTP_POST, AUTH_NONE, JSON_BODY_LIMIT, h_login, false },
+	{ "/api/auth/logout", HTTP_POST, AUTH_OPTIONAL, JSON_BODY_LIMIT, h_logout, false },
+	{ "/api/auth/tokens", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_token_create, false },
+	{ "/api/me", HTTP_GET, AUTH_REQUIRED, 0, h_me, false },
+	{ "/api/trial/start", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_trial_start, false },
+	{ "/api/links", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_link_create, false },
+	{ "/api/links", HTTP_GET, AUTH_REQUIRED, 0, h_links_list, false },
+	{ "/api/links/{}", HTTP_GET, AUTH_REQUIRED, 0, h_link_get, false },
+	{ "/api/links/{}", HTTP_DELETE, AUTH_REQUIRED, 0, h_link_delete, false },
+	{ "/api/files", HTTP_POST, AUTH_REQUIRED, UPLOAD_LIMIT, h_file_post, false },
+	{ "/api/files/{}", HTTP_PUT, AUTH_REQUIRED, UPLOAD_LIMIT, h_file_put, false },
+	{ "/{}", HTTP_GET, AUTH_NONE, 0, h_open, false },
+	{ "/{}", HTTP_POST, AUTH_NONE, 4096, h_open_unlock, true },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -145,7 +157,8 @@ dispatch(struct ctx *c)
 	if (req->content_length > 0 && (uint64_t)req->content_length > r->body_limit) {
 		req_drain_body(req);
 		resp_error(c->resp, 413, "body_too_large",
-		    "The request body is larger than this endpoint accepts (%zu bytes).", r->body_limit);
+		    "The request body is larger than this endpoint accepts (%llu bytes).",
+		    (unsigned long long)r->body_limit);
 		return;
 	}
 	if (r->auth != AUTH_NONE) {
@@ -161,7 +174,7 @@ dispatch(struct ctx *c)
 			return;
 		}
 	}
-	if (r->method != HTTP_GET && !c->bearer && !csrf_ok(c)) {
+	if (r->method != HTTP_GET && !r->public_post && !c->bearer && !csrf_ok(c)) {
 		req_drain_body(req);
 		resp_error(c->resp, 403, "csrf",
 		    "Cross-site request refused: send an Origin header matching this site, or use an API token.");

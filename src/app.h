@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "config.h"
 #include "http.h"
+#include "blob.h"
 #include "store.h"
 
 #define SESSION_COOKIE	"fs_session"
@@ -23,6 +24,7 @@
 struct app {
 	const struct config	*cfg;
 	struct store		*store;
+	struct blob		*blob;
 };
 
 struct ctx {
@@ -61,5 +63,16 @@ void	h_logout(struct ctx *);
 void	h_token_create(struct ctx *);
 void	h_me(struct ctx *);
 void	h_trial_start(struct ctx *);
+void	h_link_create(struct ctx *);
+void	h_file_put(struct ctx *);
+void	h_file_post(struct ctx *);
+void	h_links_list(struct ctx *);
+void	h_link_get(struct ctx *);
+void	h_link_delete(struct ctx *);
+void	h_open(struct ctx *);
+void	h_open_unlock(struct ctx *);
+
+/* True if code has the shape of a short code or slug (so it may be looked up). */
+bool	app_code_ok(const char *code);
 
 #endif

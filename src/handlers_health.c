@@ -13,7 +13,8 @@ h_healthz(struct ctx *c)
 	app_send_json(c, 200, o);
 }
 
-/* GET /readyz: 200 when the store answers a query; 503 store_unavailable otherwise. */
+/* GET /readyz: 200 when the store answers a query and the blob store is usable; 503
+ * store_unavailable / storage_unavailable otherwise. */
 void
 h_readyz(struct ctx *c)
 {
@@ -24,8 +25,13 @@ h_readyz(struct ctx *c)
 		app_store_error(c, rc);
 		return;
 	}
+	if (blob_ping(c->app->blob) != BLOB_OK) {
+		resp_error(c->resp, 503, "storage_unavailable", "The file store is not usable right now.");
+		return;
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ready"));
 	json_object_object_add(o, "store", json_object_new_string(c->app->store->backend->name));
+	json_object_object_add(o, "blobs", json_object_new_string(c->app->blob->backend->name));
 	app_send_json(c, 200, o);
 }

@@ -1,6 +1,9 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@ req_init(struct request *r)
 	memset(r, 0, sizeof *r);
 	r->content_length = -1;
 	r->method = HTTP_OTHER;
+	r->body_fd = -1;
 }
 
 void
@@ -31,6 +35,9 @@ req_free(struct request *r)
 	free(r->path);
 	free(r->query);
 	free(r->remote_addr);
+	free(r->body_file);
+	if (r->body_fd != -1)
+		close(r->body_fd);
 	req_init(r);
 }
 
@@ -188,12 +195,36 @@ req_read_body(struct request *r, size_t limit, struct buf *out)
 	return 0;
 }
 
+static ssize_t
+file_read(void *ctx, void *buf, size_t n)
+{
+	struct request *r = ctx;
+	ssize_t k;
+
+	if (r->body_fd == -1 &&
+	    (r->body_fd = open(r->body_file, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	do
+		k = read(r->body_fd, buf, n);
+	while (k == -1 && errno == EINTR);
+	return k;
+}
+
+void
+req_set_body_file(struct request *r, const char *path)
+{
+	free(r->body_file);
+	r->body_file = xstrdup(path);
+	r->body.read = file_read;
+	r->body.ctx = r;
+}
+
 void
 req_drain_body(struct request *r)
 {
 	char chunk[16384];
 
-	if (r->body.read == NULL || r->body_consumed)
+	if (r->body.read == NULL || r->body_consumed || r->body_file != NULL)
 		return;
 	while (r->body.read(r->body.ctx, chunk, sizeof chunk) > 0)
 		;

@@ -37,6 +37,8 @@ struct request {
 	char		*remote_addr;
 	struct body_reader body;
 	bool		 body_consumed;
+	char		*body_file;	/* the whole body is this file (nginx wrote it), or NULL */
+	int		 body_fd;	/* open on body_file once reading starts, else -1 */
 };
 
 struct response {
@@ -65,6 +67,9 @@ int	 req_query(const struct request *, const char *name, struct buf *out);
 int	 req_read_body(struct request *, size_t limit, struct buf *out);
 /* Reads and discards what remains of the body. */
 void	 req_drain_body(struct request *);
+
+/* The body is the file nginx buffered it to: reads come from there (opened on first read). */
+void	 req_set_body_file(struct request *, const char *path);
 
 /* Percent-decoding: -1 on a malformed escape; plus_is_space for form/query encoding. */
 int	 url_decode(const char *s, size_t n, bool plus_is_space, struct buf *out);

@@ -14,7 +14,14 @@
 
 #include "config.h"
 
-enum store_rc { STORE_OK = 0, STORE_NOT_FOUND, STORE_CONFLICT, STORE_UNAVAILABLE };
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,
+	STORE_CONFLICT,		/* a condition failed: email or code taken, trial used */
+	STORE_UNAVAILABLE,	/* the backend could not answer */
+	STORE_GONE,		/* the link exists but expired or reached max_clicks */
+	STORE_QUOTA,		/* the owner already has the maximum of active links */
+};
 
 #define USER_ID_MAX	40
 #define EMAIL_MAX	255	/* RFC 5321 path limit 254 + NUL */
@@ -30,6 +37,36 @@ struct user {
 	int64_t	 sessions_valid_after_ms;	/* tokens issued at or before this are void */
 	int64_t	 created_at;
 	int64_t	 updated_at;
+};
+
+#define CODE_MAX	65	/* short code or custom slug, plus NUL */
+#define BLOB_KEY_MAX	64
+
+/*
+ * A link. A URL link has full_url; a file link has file_key (the blob), filename, file_size
+ * and content_type. max_clicks 0 means unlimited. Strings are owned by the struct; free with
+ * link_free (the struct itself is the caller's).
+ */
+struct link {
+	char	 short_code[CODE_MAX];
+	char	*full_url;		/* NULL for file links */
+	char	 created_by_user[USER_ID_MAX];
+	int64_t	 created_at;
+	int64_t	 expires_at;
+	int64_t	 max_clicks;
+	int64_t	 click_count;
+	char	 file_key[BLOB_KEY_MAX];	/* "" for URL links */
+	char	*filename;
+	uint64_t file_size;
+	char	*content_type;
+	char	*password_hash;		/* NULL if not protected */
+};
+
+/* A page of a user's links, newest first. next_cursor is "" on the last page. */
+struct link_page {
+	struct link	*links;
+	size_t		 n;
+	char		 next_cursor[128];
 };
 
 struct store;
@@ -49,6 +86,32 @@ struct store_backend {
 		    int64_t now);
 	enum store_rc (*token_revoke)(struct store *, const char *jti, int64_t expires);
 	enum store_rc (*token_is_revoked)(struct store *, const char *jti, bool *revoked);
+
+	/* Inserts all n links or none: CONFLICT if any code is taken, QUOTA if the owner would
+	 * have more than max_active live links at now. */
+	enum store_rc (*links_create)(struct store *, const struct link *, size_t n,
+		    int64_t max_active, int64_t now);
+	/* Reads a link whatever its state (expired ones too). */
+	enum store_rc (*link_get)(struct store *, const char *code, struct link *);
+	/* One click, atomically: counts it and returns the link if it is live at now;
+	 * NOT_FOUND if unknown, GONE if expired or out of clicks (nothing counted). A
+	 * password-protected link is counted only when unlocked (the caller checked the
+	 * password); otherwise it is returned uncounted with password_hash set. */
+	enum store_rc (*link_open)(struct store *, const char *code, int64_t now, bool unlocked,
+		    struct link *);
+	/* The owner's links that have not expired at now, newest first; cursor "" = first page. */
+	enum store_rc (*links_list)(struct store *, const char *user_id, int64_t now,
+		    const char *cursor, size_t limit, struct link_page *);
+	/* Deletes the owner's link, returning it in out (for its blob); NOT_FOUND if the code is
+	 * unknown or someone else's. */
+	enum store_rc (*link_delete)(struct store *, const char *code, const char *user_id,
+		    struct link *out);
+	/* Deletes up to limit links that expired before now, returning them (caller frees the
+	 * page). */
+	enum store_rc (*links_purge_expired)(struct store *, int64_t now, size_t limit,
+		    struct link_page *);
+	/* Whether any link refers to the blob key. */
+	enum store_rc (*blob_referenced)(struct store *, const char *file_key, bool *referenced);
 };
 
 /* The handle every caller holds: its backend and that backend's private state. */
@@ -62,6 +125,10 @@ extern const struct store_backend store_backend_sqlite;
 struct store	*store_open(const struct config *cfg);
 void		 store_close(struct store *);	/* NULL is a no-op */
 const char	*store_rc_str(enum store_rc);
+void		 link_free(struct link *);		/* frees the strings; NULL ok */
+void		 link_page_free(struct link_page *);	/* frees every link and the array */
+/* A link is live when it has not expired and has clicks left. */
+bool		 link_is_live(const struct link *, int64_t now);
 
 #define store_ping(s)			((s)->backend->ping(s))
 #define store_user_create(s, u)		((s)->backend->user_create((s), (u)))
@@ -72,5 +139,12 @@ const char	*store_rc_str(enum store_rc);
 #define store_user_revoke_sessions(s, id, a, n) ((s)->backend->user_revoke_sessions((s), (id), (a), (n)))
 #define store_token_revoke(s, j, e)	((s)->backend->token_revoke((s), (j), (e)))
 #define store_token_is_revoked(s, j, r)	((s)->backend->token_is_revoked((s), (j), (r)))
+#define store_links_create(s, l, n, m, t) ((s)->backend->links_create((s), (l), (n), (m), (t)))
+#define store_link_get(s, c, l)		((s)->backend->link_get((s), (c), (l)))
+#define store_link_open(s, c, t, u, l)	((s)->backend->link_open((s), (c), (t), (u), (l)))
+#define store_links_list(s, u, t, c, n, p) ((s)->backend->links_list((s), (u), (t), (c), (n), (p)))
+#define store_link_delete(s, c, u, l)	((s)->backend->link_delete((s), (c), (u), (l)))
+#define store_links_purge_expired(s, t, n, p) ((s)->backend->links_purge_expired((s), (t), (n), (p)))
+#define store_blob_referenced(s, k, r)	((s)->backend->blob_referenced((s), (k), (r)))
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "encode.h"
 #include "log.h"
 #include "store.h"
 #include "timeutil.h"
@@ -34,6 +35,27 @@ static const char *const migrations[] = {
 	"  jti TEXT PRIMARY KEY,"
 	"  expires_at INTEGER NOT NULL"
 	");",
+	/* 1 -> 2: links (URL and file), the same attributes as the DynamoDB urls table */
+	"CREATE TABLE urls ("
+	"  short_code TEXT PRIMARY KEY,"
+	"  full_url TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT NOT NULL,"
+	"  expires_at_ttl INTEGER NOT NULL,"
+	"  created_by_user TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,"
+	"  file_key TEXT,"
+	"  filename TEXT,"
+	"  file_size INTEGER,"
+	"  content_type TEXT,"
+	"  click_count INTEGER NOT NULL DEFAULT 0,"
+	"  max_clicks INTEGER,"
+	"  password_hash TEXT,"
+	"  delete_token_hash TEXT,"
+	"  CHECK ((full_url IS NULL) <> (file_key IS NULL))"
+	");"
+	"CREATE INDEX urls_by_user ON urls (created_by_user, created_at DESC, short_code DESC);"
+	"CREATE INDEX urls_by_expiry ON urls (expires_at_ttl);"
+	"CREATE UNIQUE INDEX urls_by_file_key ON urls (file_key) WHERE file_key IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -47,11 +69,25 @@ enum stmt_id {
 	ST_USER_REVOKE,
 	ST_TOKEN_REVOKE,
 	ST_TOKEN_CHECK,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_LINK_COUNT_ACTIVE,
+	ST_LINK_INSERT,
+	ST_LINK_GET,
+	ST_LINK_OPEN,
+	ST_LINK_LIST,
+	ST_LINK_DELETE,
+	ST_LINK_PURGE,
+	ST_BLOB_REF,
 	ST_MAX
 };
 
 #define USER_COLS "user_id, email, password_hash, user_tier, trial_used, trial_started_at," \
 	" trial_expires_at, sessions_valid_after, created_at, updated_at"
+
+#define LINK_COLS "short_code, full_url, created_by_user, created_at, expires_at_ttl," \
+	" max_clicks, click_count, file_key, filename, file_size, content_type, password_hash"
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_PING] = "SELECT 1",
@@ -66,6 +102,29 @@ static const char *const stmt_sql[ST_MAX] = {
 	    " updated_at = ?3 WHERE user_id = ?1",
 	[ST_TOKEN_REVOKE] = "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
 	[ST_TOKEN_CHECK] = "SELECT 1 FROM revoked_tokens WHERE jti = ?",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_LINK_COUNT_ACTIVE] = "SELECT count(*) FROM urls WHERE created_by_user = ?1"
+	    " AND expires_at_ttl > ?2 AND (max_clicks IS NULL OR click_count < max_clicks)",
+	[ST_LINK_INSERT] = "INSERT INTO urls (short_code, full_url, created_at, expires_at,"
+	    " expires_at_ttl, created_by_user, file_key, filename, file_size, content_type,"
+	    " click_count, max_clicks, password_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_LINK_GET] = "SELECT " LINK_COLS " FROM urls WHERE short_code = ?",
+	/* The redirect: one statement reads the link and counts the click, only while the link
+	 * is live (and unlocked, for password-protected ones). */
+	[ST_LINK_OPEN] = "UPDATE urls SET click_count = click_count + 1 WHERE short_code = ?1"
+	    " AND expires_at_ttl > ?2 AND (max_clicks IS NULL OR click_count < max_clicks)"
+	    " AND (password_hash IS NULL OR ?3) RETURNING " LINK_COLS,
+	[ST_LINK_LIST] = "SELECT " LINK_COLS " FROM urls WHERE created_by_user = ?1"
+	    " AND expires_at_ttl > ?2 AND (?3 IS NULL OR created_at < ?3"
+	    " OR (created_at = ?3 AND short_code < ?4))"
+	    " ORDER BY created_at DESC, short_code DESC LIMIT ?5",
+	[ST_LINK_DELETE] = "DELETE FROM urls WHERE short_code = ?1 AND created_by_user = ?2"
+	    " RETURNING " LINK_COLS,
+	[ST_LINK_PURGE] = "DELETE FROM urls WHERE short_code IN (SELECT short_code FROM urls"
+	    " WHERE expires_at_ttl <= ?1 LIMIT ?2) RETURNING " LINK_COLS,
+	[ST_BLOB_REF] = "SELECT 1 FROM urls WHERE file_key = ?",
 };
 
 struct store_sqlite {
@@ -418,6 +477,299 @@ sqlite_token_is_revoked(struct store *base, const char *jti, bool *revoked)
 	return STORE_OK;
 }
 
+static char *
+col_dup(sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+
+	return v ? xstrdup(v) : NULL;
+}
+
+/* Fills l from a row selected with LINK_COLS. */
+static void
+col_link(sqlite3_stmt *st, struct link *l)
+{
+	memset(l, 0, sizeof *l);
+	col_copy(st, 0, l->short_code, sizeof l->short_code);
+	l->full_url = col_dup(st, 1);
+	col_copy(st, 2, l->created_by_user, sizeof l->created_by_user);
+	l->created_at = col_time(st, 3);
+	l->expires_at = sqlite3_column_int64(st, 4);
+	l->max_clicks = sqlite3_column_int64(st, 5);
+	l->click_count = sqlite3_column_int64(st, 6);
+	col_copy(st, 7, l->file_key, sizeof l->file_key);
+	l->filename = col_dup(st, 8);
+	l->file_size = (uint64_t)sqlite3_column_int64(st, 9);
+	l->content_type = col_dup(st, 10);
+	l->password_hash = col_dup(st, 11);
+}
+
+static enum store_rc
+step_done(struct store_sqlite *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, stmt_sql[id]);
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
+}
+
+static enum store_rc
+insert_link(struct store_sqlite *s, const struct link *l)
+{
+	sqlite3_stmt *st = stmt(s, ST_LINK_INSERT);
+	char ts[RFC3339_LEN];
+	int rc;
+
+	sqlite3_bind_text(st, 1, l->short_code, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 2, l->full_url);
+	bind_time(st, 3, l->created_at);
+	time_format(l->expires_at, ts);
+	sqlite3_bind_text(st, 4, ts, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, l->expires_at);
+	sqlite3_bind_text(st, 6, l->created_by_user, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 7, l->file_key);
+	bind_text_or_null(st, 8, l->file_key[0] ? l->filename : NULL);
+	if (l->file_key[0])
+		sqlite3_bind_int64(st, 9, (int64_t)l->file_size);
+	bind_text_or_null(st, 10, l->file_key[0] ? l->content_type : NULL);
+	sqlite3_bind_int64(st, 11, l->click_count);
+	if (l->max_clicks > 0)
+		sqlite3_bind_int64(st, 12, l->max_clicks);
+	bind_text_or_null(st, 13, l->password_hash);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return STORE_CONFLICT;
+	return fail(s, "insert link");
+}
+
+static enum store_rc
+sqlite_links_create(struct store *base, const struct link *links, size_t n, int64_t max_active,
+    int64_t now)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	enum store_rc rc;
+	int64_t active;
+	size_t i;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((rc = step_done(s, ST_BEGIN)) != STORE_OK)
+		return rc;
+	/* Counting and inserting inside one IMMEDIATE transaction makes the quota exact even
+	 * when the same account creates links from several workers at once. */
+	st = stmt(s, ST_LINK_COUNT_ACTIVE);
+	sqlite3_bind_text(st, 1, links[0].created_by_user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = fail(s, "count links");
+		goto rollback;
+	}
+	active = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (active + (int64_t)n > max_active) {
+		rc = STORE_QUOTA;
+		goto rollback;
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = insert_link(s, &links[i])) != STORE_OK)
+			goto rollback;
+	if ((rc = step_done(s, ST_COMMIT)) == STORE_OK)
+		return STORE_OK;
+rollback:
+	step_done(s, ST_ROLLBACK);
+	return rc;
+}
+
+static enum store_rc
+one_link(struct store_sqlite *s, sqlite3_stmt *st, struct link *l, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		col_link(st, l);
+		/* Drain so an UPDATE/DELETE ... RETURNING completes before the reset. */
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? STORE_OK : (link_free(l), fail(s, what));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, what);
+}
+
+static enum store_rc
+sqlite_link_get(struct store *base, const char *code, struct link *l)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = stmt(s, ST_LINK_GET);
+
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	return one_link(s, st, l, "get link");
+}
+
+static enum store_rc
+sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocked, struct link *l)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = stmt(s, ST_LINK_OPEN);
+	enum store_rc rc;
+
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, unlocked);
+	rc = one_link(s, st, l, "open link");
+	if (rc != STORE_NOT_FOUND)
+		return rc;
+	/* Not counted: only now find out why (unknown, dead, or locked), off the hot path. */
+	if ((rc = sqlite_link_get(base, code, l)) != STORE_OK)
+		return rc;
+	if (!link_is_live(l, now)) {
+		link_free(l);
+		return STORE_GONE;
+	}
+	return STORE_OK;	/* protected and not unlocked: l->password_hash is set */
+}
+
+/* Cursor: base64url of "<created_at RFC 3339>|<short_code>", opaque to clients. */
+static int
+cursor_parse(const char *cursor, char created[RFC3339_LEN], char code[CODE_MAX])
+{
+	unsigned char raw[RFC3339_LEN + CODE_MAX + 2];
+	long n = b64url_decode(cursor, strlen(cursor), raw, sizeof raw - 1);
+	char *bar;
+	int64_t t;
+
+	if (n <= RFC3339_LEN)
+		return -1;
+	raw[n] = '\0';
+	bar = strchr((char *)raw, '|');
+	if (bar == NULL || bar - (char *)raw != RFC3339_LEN - 1 || strlen(bar + 1) >= CODE_MAX ||
+	    bar[1] == '\0')
+		return -1;
+	*bar = '\0';
+	if (time_parse((char *)raw, &t) == -1)
+		return -1;
+	strcpy(created, (char *)raw);
+	strcpy(code, bar + 1);
+	return 0;
+}
+
+static void
+cursor_make(const struct link *l, char out[128])
+{
+	char raw[RFC3339_LEN + CODE_MAX + 2];
+	int n;
+
+	time_format(l->created_at, raw);
+	n = snprintf(raw + RFC3339_LEN - 1, sizeof raw - (RFC3339_LEN - 1), "|%s", l->short_code);
+	b64url_encode((unsigned char *)raw, (size_t)(RFC3339_LEN - 1 + n), out);
+}
+
+/* Collects up to limit rows of a LINK_COLS statement into page. */
+static enum store_rc
+collect(struct store_sqlite *s, sqlite3_stmt *st, size_t limit, struct link_page *page,
+    bool *more, const char *what)
+{
+	int rc;
+
+	page->links = xcalloc(limit + 1, sizeof *page->links);
+	page->n = 0;
+	*more = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (page->n == limit) {
+			*more = true;
+			continue;	/* keep stepping: RETURNING statements finish on DONE */
+		}
+		col_link(st, &page->links[page->n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		link_page_free(page);
+		return fail(s, what);
+	}
+	return STORE_OK;
+}
+
+static enum store_rc
+sqlite_links_list(struct store *base, const char *user_id, int64_t now, const char *cursor,
+    size_t limit, struct link_page *page)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = stmt(s, ST_LINK_LIST);
+	char created[RFC3339_LEN], code[CODE_MAX];
+	enum store_rc rc;
+	bool more;
+
+	memset(page, 0, sizeof *page);
+	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if (cursor != NULL && *cursor != '\0') {
+		if (cursor_parse(cursor, created, code) == -1)
+			return STORE_CONFLICT;	/* the caller answers 400 bad cursor */
+		sqlite3_bind_text(st, 3, created, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, code, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
+	if ((rc = collect(s, st, limit, page, &more, "list links")) != STORE_OK)
+		return rc;
+	if (more && page->n > 0)
+		cursor_make(&page->links[page->n - 1], page->next_cursor);
+	return STORE_OK;
+}
+
+static enum store_rc
+sqlite_link_delete(struct store *base, const char *code, const char *user_id, struct link *out)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = stmt(s, ST_LINK_DELETE);
+
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+	return one_link(s, st, out, "delete link");
+}
+
+static enum store_rc
+sqlite_links_purge_expired(struct store *base, int64_t now, size_t limit, struct link_page *page)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = stmt(s, ST_LINK_PURGE);
+	bool more;
+
+	memset(page, 0, sizeof *page);
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	return collect(s, st, limit, page, &more, "purge links");
+}
+
+static enum store_rc
+sqlite_blob_referenced(struct store *base, const char *key, bool *referenced)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = stmt(s, ST_BLOB_REF);
+	int rc;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "blob referenced");
+	*referenced = rc == SQLITE_ROW;
+	return STORE_OK;
+}
+
 const struct store_backend store_backend_sqlite = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -431,4 +783,11 @@ const struct store_backend store_backend_sqlite = {
 	.user_revoke_sessions = sqlite_user_revoke_sessions,
 	.token_revoke = sqlite_token_revoke,
 	.token_is_revoked = sqlite_token_is_revoked,
+	.links_create = sqlite_links_create,
+	.link_get = sqlite_link_get,
+	.link_open = sqlite_link_open,
+	.links_list = sqlite_links_list,
+	.link_delete = sqlite_link_delete,
+	.links_purge_expired = sqlite_links_purge_expired,
+	.blob_referenced = sqlite_blob_referenced,
 };

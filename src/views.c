@@ -1,5 +1,6 @@
 #include "views.h"
 
+#include "buf.h"
 #include "timeutil.h"
 #include "trial.h"
 
@@ -58,5 +59,36 @@ view_account(const struct config *cfg, const struct user *u, int64_t now)
 	json_object_object_add(o, "limits", view_limits(&cfg->limits[eff]));
 	json_object_object_add(o, "trial", view_trial(u, now));
 	json_object_object_add(o, "created_at", view_time(u->created_at));
+	return o;
+}
+
+json_object *
+view_link(const struct config *cfg, const struct link *l, int64_t now)
+{
+	json_object *o = json_object_new_object();
+	struct buf url = BUF_INIT;
+	bool file = l->file_key[0] != '\0';
+
+	buf_printf(&url, "%s/%s", cfg->public_base_url, l->short_code);
+	json_object_object_add(o, "short_code", json_object_new_string(l->short_code));
+	json_object_object_add(o, "short_url", json_object_new_string_len(url.data, (int)url.len));
+	json_object_object_add(o, "kind", json_object_new_string(file ? "file" : "url"));
+	json_object_object_add(o, "full_url", file || l->full_url == NULL ? NULL :
+	    json_object_new_string(l->full_url));
+	if (file) {
+		json_object_object_add(o, "filename", json_object_new_string(l->filename ? l->filename : ""));
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)l->file_size));
+		json_object_object_add(o, "content_type",
+		    json_object_new_string(l->content_type ? l->content_type : "application/octet-stream"));
+	}
+	json_object_object_add(o, "created_at", view_time(l->created_at));
+	json_object_object_add(o, "expires_at", view_time(l->expires_at));
+	json_object_object_add(o, "max_clicks", l->max_clicks > 0 ?
+	    json_object_new_int64(l->max_clicks) : NULL);
+	json_object_object_add(o, "click_count", json_object_new_int64(l->click_count));
+	json_object_object_add(o, "password_protected", json_object_new_boolean(l->password_hash != NULL));
+	json_object_object_add(o, "status", json_object_new_string(now >= l->expires_at ? "expired" :
+	    link_is_live(l, now) ? "active" : "exhausted"));
+	buf_free(&url);
 	return o;
 }

@@ -20,4 +20,8 @@ json_object	*view_limits(const struct tier_limits *);
 /* {user_id, email, tier (effective), limits, trial, created_at}. */
 json_object	*view_account(const struct config *, const struct user *, int64_t now);
 
+/* One link as the API shows it to its owner: short_code, short_url, kind, full_url or file
+ * fields, created_at, expires_at, max_clicks, click_count, password_protected, status. */
+json_object	*view_link(const struct config *, const struct link *, int64_t now);
+
 #endif

@@ -107,6 +107,26 @@ class Client:
     def login(self, email, password=PASSWORD):
         return self.post("/api/auth/login", {"email": email, "password": password})
 
+    def premium(self):
+        """Starts the trial: premium limits from now on."""
+        r = self.post("/api/trial/start", {})
+        assert r.status == 200, r
+        return self
+
+    def api_token(self):
+        r = self.post("/api/auth/tokens", {})
+        assert r.status == 201, r
+        return r.json["token"]
+
+    def shorten(self, url, **opts):
+        body = {"url": url}
+        body.update(opts)
+        return self.post("/api/links", body)
+
+    def links(self, **query):
+        qs = "&".join("%s=%s" % kv for kv in query.items())
+        return self.get("/api/links" + ("?" + qs if qs else ""))
+
 
 class Stack:
     def __init__(self, tmpdir, mode="prefork", workers=3, env=None):
@@ -268,6 +288,16 @@ def fresh_stack(tmp_path_factory):
     yield factory
     for s in made:
         finish_stack(s)
+
+
+@pytest.fixture(scope="session")
+def limited(tmp_path_factory):
+    """A stack with small tier limits, so every limit can be reached quickly."""
+    s = make_stack(tmp_path_factory, "limited", env={
+        "FREE_MAX_FILE_SIZE": "1M", "PREMIUM_MAX_FILE_SIZE": "4M", "FREE_MAX_LINKS": "5",
+        "PREMIUM_MAX_LINKS": "8", "LINKPW_RATE": "60r/m", "LINKPW_BURST": "5"})
+    yield s
+    finish_stack(s)
 
 
 @pytest.fixture
