@@ -18,6 +18,7 @@ static const struct {
 } cmds[] = {
 	{ "trial-status", admin_trial_status, 1, "EMAIL          the account's tier and trial, as JSON" },
 	{ "set-tier", admin_set_tier, 1, "EMAIL premium|free   change an account's stored tier" },
+	{ "sigv4", admin_sigv4, 0, "--request FILE ...  sign a raw HTTP request with SigV4 (debugging; --help)" },
 };
 
 static void
