@@ -189,8 +189,19 @@ export function parseQuery(rawQuery) {
   return query;
 }
 
-function safeDecode(s) {
+export function safeDecode(s) {
   try { return decodeURIComponent(s); } catch { return s; }
+}
+
+// S3's canonical URI (and AWS's for "unnormalized" signing): each path segment URI-encoded once
+// (RFC 3986 unreserved characters kept), no dot-segment normalisation. Segments are decoded first
+// so that a client that percent-encodes on the wire and one that does not produce the same
+// canonical form, as the spec describes.
+export function encodeOncePath(rawPath) {
+  return rawPath.split('/').map((seg) => encodeRfc3986(safeDecode(seg))).join('/');
+}
+export function encodeRfc3986(s) {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 export function splitUrl(url) {

@@ -164,6 +164,11 @@ async function authenticate(ctx) {
   if (!signedHeaderNames.includes('host')) {
     return invalid("'Host' must be a 'SignedHeader' in the AWS Authorization.", 'host not signed');
   }
+  // SigV4: "If you include a date or x-amz-date header, you must also include that header in the
+  // list of signed headers."
+  if (!signedHeaderNames.includes('x-amz-date')) {
+    return invalid(SIGNATURE_MISMATCH, 'signature mismatch (x-amz-date not signed)');
+  }
   if (algorithm !== 'AWS4-HMAC-SHA256') {
     return { error: ddbError(NS_CORAL + 'IncompleteSignatureException', `Unsupported AWS 'algorithm': '${algorithm}' (only AWS4-HMAC-SHA256 for now). `), reason: 'bad algorithm' };
   }
@@ -206,7 +211,6 @@ async function authenticate(ctx) {
     const detail = `${SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n'${computed.canonicalRequest}'\n\n` +
       `The String-to-Sign should have been\n'${computed.stringToSign}'\n`;
     let reason = 'signature mismatch';
-    if (!signedHeaderNames.includes('x-amz-date')) reason += ' (x-amz-date not signed)';
     if (headers['x-amz-content-sha256'] && headers['x-amz-content-sha256'] !== realHash) reason += ' (x-amz-content-sha256 is not the body hash)';
     if (token && !signedHeaderNames.includes('x-amz-security-token')) reason += ' (x-amz-security-token not signed)';
     return { ...invalid(detail, reason), canonicalRequest: computed.canonicalRequest };

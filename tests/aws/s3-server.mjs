@@ -22,7 +22,7 @@ import {
   nodeRequire, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, installLifetime, checkLoopback, parseIntArg,
   Clock, amzDate, parseAmzDate, s3RequestId, s3HostId, sha256Hex, readBody, receivedHeaders,
   parseQuery, splitUrl, Credentials, parseAuthorization, computeSigV4, hmacHex, safeEqual, Faults,
-  Stats, handleControl, resetSocket, sleep, log, debug, setVerbose,
+  Stats, handleControl, resetSocket, sleep, log, debug, setVerbose, encodeOncePath, safeDecode,
 } from './common.mjs';
 
 const NAME = 's3-server';
@@ -165,10 +165,6 @@ function locate(ctx) {
   ctx.key = safeDecode(keyRaw);
 }
 
-function safeDecode(s) {
-  try { return decodeURIComponent(s); } catch { return s; }
-}
-
 function operation(ctx) {
   const { method } = ctx.req;
   const q = ctx.query;
@@ -194,16 +190,6 @@ function operation(ctx) {
   if (method === 'GET') return 'uploadId' in q ? 'ListParts' : 'tagging' in q ? 'GetObjectTagging' : 'GetObject';
   if (method === 'HEAD') return 'HeadObject';
   return `${method}Object`;
-}
-
-// S3's canonical URI: each path segment URI-encoded once (RFC 3986 unreserved characters kept),
-// no dot-segment normalisation. Segments are decoded first so that a client that percent-encodes
-// on the wire and one that does not produce the same canonical form, as the spec describes.
-function s3CanonicalPath(rawPath) {
-  return rawPath.split('/').map((seg) => encodeRfc3986(safeDecode(seg))).join('/');
-}
-function encodeRfc3986(s) {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +274,7 @@ async function verifyHeaderAuth(ctx) {
   if (lk.error) return lk;
   const computed = await computeSigV4({
     service: SERVICE, region: ctx.opts.region, credentials: lk.cred, method: ctx.req.method,
-    path: s3CanonicalPath(ctx.rawPath), query: ctx.query, headers, signedHeaderNames,
+    path: encodeOncePath(ctx.rawPath), query: ctx.query, headers, signedHeaderNames,
     payloadHash: contentSha, longDate: xAmzDate, uriEscapePath: false,
   });
   if (!safeEqual(computed.signature, params.Signature)) {
@@ -361,7 +347,7 @@ async function verifyPresigned(ctx) {
   if (lk.error) return lk;
   const computed = await computeSigV4({
     service: SERVICE, region: ctx.opts.region, credentials: lk.cred, method: ctx.req.method,
-    path: s3CanonicalPath(ctx.rawPath), query: q, headers: ctx.headers, signedHeaderNames,
+    path: encodeOncePath(ctx.rawPath), query: q, headers: ctx.headers, signedHeaderNames,
     payloadHash: 'UNSIGNED-PAYLOAD', longDate: xAmzDate, uriEscapePath: false,
   });
   if (!safeEqual(computed.signature, q['X-Amz-Signature'])) {
