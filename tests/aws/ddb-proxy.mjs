@@ -730,7 +730,7 @@ async function main() {
   });
   dynalitePort = dyn.address().port;
 
-  const extra = async ({ what, method, body, query }) => {
+  const extra = async ({ what, method, body }) => {
     if (what === 'ttl-sweep' && method === 'POST') {
       let now = Math.floor(clock.now() / 1000);
       const spec = body.length ? JSON.parse(body.toString('utf8')) : {};
@@ -746,7 +746,6 @@ async function main() {
         },
       };
     }
-    void query;
     return null;
   };
 
