@@ -679,8 +679,9 @@ add_sqlite_only(Suite *s)
 	suite_add_tcase(s, tc);
 }
 
-/* What each backend runs: the shared behaviour, plus its own cases. A new backend is one
- * entry here (and its variables in testutil.c's backend table). */
+/* Cases of a backend's own, on top of the shared behaviour. A new backend needs only its
+ * entry in testutil.c's backend table to run the whole shared suite; an entry here adds
+ * cases that only make sense for it. */
 static const struct {
 	const char	*name;
 	void		(*extra)(Suite *);
@@ -691,7 +692,7 @@ static const struct {
 static Suite *
 store_suite(const struct tu_backend *b)
 {
-	char name[64];
+	static char name[64];	/* suite_create() keeps the pointer, not a copy */
 	Suite *s;
 	size_t i;
 
