@@ -1122,6 +1122,44 @@ def test_workflow_task_definition_rendering(workflow, tmp_path):
     assert td["containerDefinitions"][0]["environment"] == current["containerDefinitions"][0]["environment"]
 
 
+def test_workflow_trial_status_step(workflow, tmp_path):
+    """Runs the trial-status step against a stub aws CLI that answers like ECS Exec does."""
+    if not (shutil.which("jq") and shutil.which("script")):
+        pytest.skip("needs jq and script (util-linux)")
+    (job,) = workflow["jobs"].values()
+    script = next(s["run"] for s in job["steps"] if "fileshare-admin trial-status" in s.get("run", ""))
+    stub = tmp_path / "aws"
+    stub.write_text("""#!/bin/sh
+case "$2" in
+list-tasks) echo arn:aws:ecs:us-east-2:1:task/c/abc ;;
+execute-command)
+  printf '%s\\n' "$*" >> "$STUB_LOG"
+  printf 'Starting session with SessionId: ecs-execute-command-1\\r\\n'
+  [ -n "$STUB_ANSWER" ] && printf '%s\\r\\n' "$STUB_ANSWER"
+  printf 'Exiting session with sessionId: ecs-execute-command-1.\\r\\n'
+  exit 1 ;;
+esac
+""")
+    stub.chmod(0o755)
+    account = {"user_id": "u1", "email": "a@example.com", "tier": "trial",
+               "trial": {"used": True, "active": True, "started_at": "2026-01-01T00:00:00Z",
+                         "expires_at": "2026-01-31T00:00:00Z", "days_left": 30, "can_start": False}}
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}", CLUSTER="c", SERVICE="s",
+               TEST_USER_EMAIL="a@example.com", STUB_LOG=str(tmp_path / "log"),
+               STUB_ANSWER=json.dumps(account))
+    r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '"tier": "trial"' in r.stdout
+    call = (tmp_path / "log").read_text()
+    assert "--container app" in call and "--command fileshare-admin trial-status a@example.com" in call
+    env["STUB_ANSWER"] = "fileshare-admin: no account with email a@example.com"
+    r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert r.returncode != 0 and "printed no account" in r.stdout
+    env["TEST_USER_EMAIL"] = "a@example.com; rm -rf /"
+    r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert r.returncode != 0 and "odd characters" in r.stdout
+
+
 # --- Dockerfile ------------------------------------------------------------------------------
 
 def dockerfile_instructions():
