@@ -13,6 +13,7 @@
 #   FILESHARE_HOME (/opt/fileshare)  where conf/, web/ and scripts/render-conf are
 #   FCGI_LISTEN (127.0.0.1:9000)     app: where fileshare-fcgi listens (HOST:PORT or unix:PATH)
 #   WORKERS (2)                      app: worker processes
+#   DATA_DIR                         app: created if missing (see README.md's configuration)
 #   NGINX_LISTEN (0.0.0.0:8080)      nginx: where nginx listens
 #   FCGI_ADDR (127.0.0.1:9000)       nginx: where the app listens
 #   NGINX_STATE_DIR (/tmp/fileshare-nginx)  nginx: rendered config, pid, temp files (writable)
@@ -50,6 +51,8 @@ run_app() {
 	case "$workers" in
 	'' | *[!0-9]*) die "WORKERS must be a number, got \"$workers\"" ;;
 	esac
+	# SQLite file and the generated session secret live here (USE_DYNAMODB=false, no SESSION_SECRET).
+	[ -z "${DATA_DIR:-}" ] || mkdir -p "$DATA_DIR" 2>/dev/null || true
 	printf 'app %s\n' "$listen" > "$ROLE_FILE" 2>/dev/null || true
 	exec fileshare-fcgi --listen "$listen" --workers "$workers" "$@"
 }

@@ -1417,6 +1417,72 @@ def test_entrypoint_healthcheck(ep):
         httpd.shutdown()
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, seconds=10):
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"exited with {proc.returncode}"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"nothing listens on {port}")
+
+
+def test_entrypoint_runs_the_real_programs(tmp_path):
+    """Both roles for real, as in the ECS task (minus Docker): app, then nginx in front of it."""
+    fcgi = ROOT / "build" / "fileshare-fcgi"
+    if not fcgi.exists():
+        pytest.skip("needs build/fileshare-fcgi (scripts/build)")
+    app_port, web_port = free_port(), free_port()
+    base = {"PATH": f"{ROOT / 'build'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": str(tmp_path), "FILESHARE_HOME": str(ROOT), "DATA_DIR": str(tmp_path / "data"),
+            "SESSION_SECRET": "x" * 40, "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+            "FCGI_LISTEN": f"127.0.0.1:{app_port}", "FCGI_ADDR": f"127.0.0.1:{app_port}",
+            "NGINX_LISTEN": f"127.0.0.1:{web_port}", "NGINX_STATE_DIR": str(tmp_path / "nginx"),
+            "WORKERS": "2", "REAL_IP_FROM": "127.0.0.0/8"}
+    app_env = dict(base, FILESHARE_ROLE_FILE=str(tmp_path / "app-role"))
+    web_env = dict(base, FILESHARE_ROLE_FILE=str(tmp_path / "nginx-role"))
+    log = open(tmp_path / "log", "w")
+    procs = []
+    try:
+        app = subprocess.Popen(["bash", str(ENTRYPOINT), "app"], env=app_env, stdout=log, stderr=log)
+        procs.append(app)
+        wait_port(app_port, app)
+        hc = subprocess.run(["bash", str(ENTRYPOINT), "healthcheck"], env=app_env, check=False)
+        assert hc.returncode == 0
+        web = subprocess.Popen(["bash", str(ENTRYPOINT), "nginx"], env=web_env, stdout=log, stderr=log)
+        procs.append(web)
+        wait_port(web_port, web)
+        hc = subprocess.run(["bash", str(ENTRYPOINT), "healthcheck"], env=web_env, check=False)
+        assert hc.returncode == 0
+        for path, want in (("/healthz", "ok"), ("/readyz", "ready")):
+            r = subprocess.run(["curl", "-sS", "--max-time", "5", f"http://127.0.0.1:{web_port}{path}"],
+                               capture_output=True, text=True, check=False)
+            assert r.returncode == 0, r.stderr
+            assert json.loads(r.stdout)["status"] == want, r.stdout
+        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                            f"http://127.0.0.1:{web_port}/"], capture_output=True, text=True, check=False)
+        assert r.stdout == "200", "the static UI"
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+    assert app.returncode in (0, -15), (tmp_path / "log").read_text()
+
+
 # --- the operator's guide --------------------------------------------------------------------
 
 def test_deployment_guide(modules):
