@@ -9,5 +9,6 @@
 int	admin_trial_status(const struct config *, int argc, char **argv);
 int	admin_set_tier(const struct config *, int argc, char **argv);
 int	admin_purge(const struct config *, int argc, char **argv);
+int	admin_sigv4(const struct config *, int argc, char **argv);	/* cfg unused (NULL) */
 
 #endif

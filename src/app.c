@@ -231,6 +231,8 @@ app_json_body(struct ctx *c)
 		goto done;
 	}
 	tok = json_tokener_new_ex(32);
+	/* Strict: no single quotes, trailing commas, NaN or invalid UTF-8 in strings. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body.data, (int)body.len);
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != body.len || !json_object_is_type(obj, json_type_object)) {

@@ -81,7 +81,7 @@ static int
 parse_hash(const char *stored, unsigned *ln, unsigned *r, unsigned *p, unsigned char *salt,
     size_t *saltlen, unsigned char *hash)
 {
-	char copy[PASSWORD_HASH_MAX], *f[5], *s, *save = NULL;
+	char copy[PASSWORD_HASH_MAX], *f[5], *s;
 	int64_t v[3];
 	long n;
 	int i;
@@ -89,11 +89,19 @@ parse_hash(const char *stored, unsigned *ln, unsigned *r, unsigned *p, unsigned 
 	if (strlen(stored) >= sizeof copy || strncmp(stored, "$scrypt$", 8))
 		return -1;
 	strcpy(copy, stored + 1);
-	for (i = 0, s = copy; i < 4; i++, s = NULL)
-		if ((f[i] = strtok_r(s, "$", &save)) == NULL)
+	/* Exactly four '$'-separated fields, none empty ("scrypt", params, salt, hash). */
+	for (i = 0, s = copy; i < 4; i++) {
+		f[i] = s;
+		s = strchr(s, '$');
+		if (i < 3) {
+			if (s == NULL)
+				return -1;
+			*s++ = '\0';
+		} else if (s != NULL)
 			return -1;
-	if (strtok_r(NULL, "$", &save) != NULL)
-		return -1;
+		if (*f[i] == '\0')
+			return -1;
+	}
 	if (strncmp(f[1], "ln=", 3))
 		return -1;
 	{

@@ -20,6 +20,7 @@ buf_grow(struct buf *b, size_t extra)
 		cap = cap * 2 > cap ? cap * 2 : need;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0';	/* a buffer is NUL-terminated from its first allocation */
 }
 
 void

@@ -33,6 +33,9 @@ int	link_check_slug(const char *slug, size_t len);
  * UTF-8 with no Unicode whitespace, invisible or bidi-control characters, and whose host is
  * none of the own_hosts (this service's host names, compared case-insensitively without port
  * and trailing dot) — no loops. Returns 0 or -1; *why gets a short static reason.
+ * Clarified: a reg-name host may hold only letters, digits, '-', '.', '_' and non-ASCII
+ * (IDN) characters; hosts are compared as browsers resolve them ("127.1" is 127.0.0.1, IDN
+ * as punycode); why may be NULL, and *why is set to NULL on success.
  */
 int	link_check_url(const char *url, size_t len, const char *const *own_hosts, size_t n_own,
 	    const char **why);
@@ -40,9 +43,10 @@ int	link_check_url(const char *url, size_t len, const char *const *own_hosts, si
 /*
  * Makes a client-supplied file name safe to store and show: takes the part after the last
  * '/' or '\\', drops NUL, C0/C1 controls, DEL and bidi/invisible format characters, replaces
- * invalid UTF-8 bytes with '_', trims leading dots and spaces and trailing dots and spaces,
- * truncates to FILENAME_MAX_BYTES on a character boundary (keeping the extension when it is
- * short), and falls back to "download" when nothing is left. Appends the result to out.
+ * invalid UTF-8 bytes with '_', turns Unicode spaces (U+00A0, U+3000, ...) into ' ', trims
+ * leading dots and spaces and trailing dots and spaces, truncates to FILENAME_MAX_BYTES on a
+ * character boundary (keeping the extension when it is short), and falls back to "download"
+ * when nothing is left. Appends the result to out.
  */
 void	link_clean_filename(const char *name, size_t len, struct buf *out);
 

@@ -11,19 +11,22 @@
 #include <stddef.h>
 
 #define MULTIPART_BOUNDARY_MAX	70	/* RFC 2046 */
-#define MULTIPART_HEADERS_MAX	8192	/* bytes of headers per part */
+#define MULTIPART_HEADERS_MAX	8192	/* bytes of headers per part, ending blank line included */
 #define MULTIPART_MAX_PARTS	1000
 
 struct multipart_part {
 	const char	*name;		/* form field name ("" if absent) */
 	const char	*filename;	/* NULL if not a file part; raw, as the client sent it, after
-					 * decoding filename*=UTF-8''... when present (it wins) */
+					 * decoding filename*=UTF-8''... when present (it wins;
+					 * ISO-8859-1'' is converted to UTF-8) */
 	size_t		 filename_len;	/* may contain NUL bytes: use this length */
 	const char	*content_type;	/* NULL if absent */
 };
 
 /* Callbacks return 0 to go on, or -1 to stop parsing (multipart_feed then returns -1 with
- * MULTIPART_ECALLBACK). The part struct's strings live until on_part_end returns. */
+ * MULTIPART_ECALLBACK). The part struct's strings live until on_part_end returns.
+ * Clarified: any callback may be NULL; on_part_end comes once the delimiter line after the
+ * part is complete, so a part cut off by the end of the body gets none. */
 struct multipart_callbacks {
 	int	(*on_part_begin)(void *ctx, const struct multipart_part *);
 	int	(*on_part_data)(void *ctx, const char *data, size_t len);

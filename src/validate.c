@@ -5,40 +5,59 @@
 
 #include "auth.h"
 
+/*
+ * The one UTF-8 decoder: the code point at the start of s, rejecting overlong forms,
+ * surrogates, values above U+10FFFF and sequences cut short by len.
+ */
+int
+utf8_decode(const char *s, size_t len, unsigned *cpp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, k;
+	unsigned cp;
+
+	if (len == 0)
+		return -1;
+	if (p[0] < 0x80) {
+		n = 1;
+		cp = p[0];
+	} else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else
+		return -1;
+	if (n > len)
+		return -1;
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*cpp = cp;
+	return (int)n;
+}
+
 long
 utf8_length(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, k;
+	size_t i = 0;
 	long count = 0;
 	unsigned cp;
+	int n;
 
 	while (i < len) {
-		if (p[i] < 0x80) {
-			n = 1;
-			cp = p[i];
-		} else if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-			n = 2;
-			cp = p[i] & 0x1f;
-		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-			n = 3;
-			cp = p[i] & 0x0f;
-		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-			n = 4;
-			cp = p[i] & 0x07;
-		} else
+		if ((n = utf8_decode(s + i, len - i, &cp)) < 0)
 			return -1;
-		if (i + n > len)
-			return -1;
-		for (k = 1; k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return -1;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return -1;
-		i += n;
+		i += (size_t)n;
 		count++;
 	}
 	return count;
@@ -105,6 +124,9 @@ validate_email(const char *s, size_t len, char *out, size_t outlen)
 	out[len] = '\0';
 	if (labels < 2 || label < 2 || s[len - 1] == '-')
 		return -1;
+	/* The TLD is alphabetic, or an internationalised one in punycode (xn--...). */
+	if (len - tld_start > 4 && !strncmp(out + tld_start, "xn--", 4))
+		return 0;
 	for (i = tld_start; i < len; i++)
 		if (!isalpha((unsigned char)s[i]))
 			return -1;

@@ -13,5 +13,8 @@ int	validate_email(const char *s, size_t len, char *out, size_t outlen);
 int	validate_password(const char *s, size_t len);
 /* Number of code points in valid UTF-8 s, or -1 if s is not valid UTF-8. */
 long	utf8_length(const char *s, size_t len);
+/* Decodes the code point at the start of s into *cp and returns its length in bytes (1-4),
+ * or -1 if s does not start with a well-formed UTF-8 sequence (or len is 0). */
+int	utf8_decode(const char *s, size_t len, unsigned *cp);
 
 #endif
