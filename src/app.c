@@ -125,13 +125,19 @@ dispatch(struct ctx *c)
 	const struct route *r, *match = NULL;
 	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
 	char allow[64] = "";
-	const char *param;
+	const char *param, *owner = NULL;
 	size_t i;
 	int a;
 
-	for (i = 0; i < NROUTES; i++) {
-		if (!path_match(routes[i].path, req->path, &param))
+	/* The first pattern that matches the path owns it (the table lists specific paths
+	 * before "/{}"); only routes with that same pattern compete on the method. */
+	for (i = 0; i < NROUTES && !path_match(routes[i].path, req->path, &param); i++)
+		;
+	for (; i < NROUTES; i++) {
+		if (!path_match(routes[i].path, req->path, &param) || (owner != NULL &&
+		    strcmp(routes[i].path, owner)))
 			continue;
+		owner = routes[i].path;
 		if (routes[i].method == m) {
 			match = &routes[i];
 			c->param = param;

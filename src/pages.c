@@ -22,7 +22,8 @@ wants_json(const struct request *req)
 {
 	const char *a = req_header(req, "accept");
 
-	return a != NULL && strstr(a, "application/json") != NULL && strstr(a, "text/html") == NULL;
+	/* Browsers always name text/html when they navigate; everyone else gets JSON. */
+	return a == NULL || strstr(a, "text/html") == NULL;
 }
 
 static void

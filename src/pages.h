@@ -1,7 +1,7 @@
 /*
  * pages: the few HTML pages the app itself answers to people opening a link (not found,
  * expired, password form), styled by the UI's stylesheet, every value HTML-escaped, under a
- * strict Content-Security-Policy. A client that asks for JSON gets the JSON error instead.
+ * strict Content-Security-Policy. Clients that are not browsers get the JSON error instead.
  */
 #ifndef FS_PAGES_H
 #define FS_PAGES_H
@@ -11,7 +11,8 @@
 
 /* Appends s HTML-escaped (& < > " ' and nothing else changed). */
 void	html_escape(struct buf *, const char *s);
-/* True if the client prefers JSON (its Accept names application/json but not text/html). */
+/* True unless the client is a browser (its Accept names text/html): API clients, curl and
+ * scripts get the JSON error shape. */
 bool	wants_json(const struct request *);
 
 void	page_not_found(const struct request *, struct response *);

@@ -263,6 +263,8 @@ tu_app_open(struct tu_app *ta, const char *const *extra)
 	ta->app.cfg = &ta->cfg;
 	ta->app.store = store_open(&ta->cfg);
 	ck_assert_msg(ta->app.store != NULL, "store_open failed");
+	ta->app.blob = blob_open(&ta->cfg);
+	ck_assert_msg(ta->app.blob != NULL, "blob_open failed");
 }
 
 void
@@ -270,6 +272,8 @@ tu_app_close(struct tu_app *ta)
 {
 	store_close(ta->app.store);
 	ta->app.store = NULL;
+	blob_close(ta->app.blob);
+	ta->app.blob = NULL;
 	config_free(&ta->cfg);
 }
 

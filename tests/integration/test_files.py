@@ -264,7 +264,7 @@ def test_password_protected_file(limited, tmp_path):
                     headers={"Authorization": "Bearer " + token, "X-Link-Password": "letmein"})
     assert r.status == 201 and r.json["password_protected"]
     code = r.json["short_code"]
-    form = limited.raw("GET", "/" + code)
+    form = limited.raw("GET", "/" + code, headers={"Accept": "text/html"})
     assert form.status == 200 and b"top secret" not in form.body
     ok = limited.raw("POST", "/" + code, body=b"password=letmein",
                      headers={"Content-Type": "application/x-www-form-urlencoded"})

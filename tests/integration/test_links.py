@@ -133,11 +133,13 @@ def test_other_users_links_are_invisible(stack, user):
 
 def test_unknown_codes_answer_identical_404s(stack):
     bodies = set()
-    for code in ["Abcdefgh", "zzzzzzzz", "x", "a-b_c", "%2e%2e", "..", "<script>"]:
+    for code in ["Abcdefgh", "zzzzzzzz", "x", "a-b_c", "%3Cscript%3E", "..."]:
         r = open_link(stack, code)
         assert r.status == 404, code
         bodies.add(r.body)
     assert len(bodies) == 1
+    nul = open_link(stack, "a%00b")      # nginx refuses a NUL in the path itself
+    assert nul.status == 400 and nul.error_code() == "bad_request"
     j = stack.raw("GET", "/Abcdefgh", headers={"Accept": "application/json"})
     assert j.status == 404 and j.error_code() == "not_found"
 
@@ -294,11 +296,13 @@ def test_password_protected_links(limited):
     r = c.shorten("https://example.org/secret", password="open sesame")
     assert r.status == 201 and r.json["password_protected"] is True
     code = r.json["short_code"]
-    form = limited.raw("GET", "/" + code)
+    form = limited.raw("GET", "/" + code, headers={"Accept": "text/html"})
     assert form.status == 200 and b'type="password"' in form.body
+    api = limited.raw("GET", "/" + code)
+    assert api.status == 401 and api.error_code() == "password_required"
     assert "default-src 'none'" in form.header("Content-Security-Policy")
     wrong = limited.raw("POST", "/" + code, body=b"password=nope",
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+                        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
     assert wrong.status == 401 and b"Wrong password" in wrong.body
     right = limited.raw("POST", "/" + code, body=b"password=open+sesame",
                         headers={"Content-Type": "application/x-www-form-urlencoded"})

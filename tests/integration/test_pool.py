@@ -151,7 +151,9 @@ def test_rendered_nginx_config_passes_nginx_t(tmp_path):
     subprocess.run([os.path.join(ROOT, "scripts", "render-conf"), str(d),
                     "USER_LINE=", "NGINX_WORKERS=1", "STATE_DIR=" + str(d),
                     "LISTEN=127.0.0.1:1", "WEB_DIR=" + os.path.join(ROOT, "web"),
-                    "FCGI_ADDR=unix:/tmp/x.sock", "AUTH_RATE=10r/s", "AUTH_BURST=20"], check=True)
+                    "FCGI_ADDR=unix:/tmp/x.sock", "AUTH_RATE=10r/s", "AUTH_BURST=20",
+                    "BLOB_DIR=" + str(tmp_path / "blobs"), "LINKPW_RATE=30r/m", "LINKPW_BURST=10",
+                    "UPLOAD_MAX=5200m"], check=True)
     p = subprocess.run(["nginx", "-t", "-p", str(d), "-c", str(d / "nginx.conf"), "-e", "stderr"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
