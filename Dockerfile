@@ -27,7 +27,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends \
-		nginx-light libfcgi0ldbl libcurl4 libjson-c5 libsqlite3-0 libssl3 ca-certificates curl \
+		nginx-light libfcgi0ldbl libcurl4 libjson-c5 libsqlite3-0 libssl3 libqrencode4 ca-certificates curl \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd --system --gid 10001 fileshare \
 	&& useradd --system --uid 10001 --gid fileshare --home-dir /var/lib/fileshare \

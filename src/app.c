@@ -10,7 +10,7 @@
 enum auth_need { AUTH_NONE, AUTH_OPTIONAL, AUTH_REQUIRED };
 
 struct route {
-	const char	*path;		/* exact, or ending in "/{}" for one parameter segment */
+	const char	*path;		/* exact, or with one "{}" segment (see path_match) */
 	enum http_method method;
 	enum auth_need	 auth;
 	uint64_t	 body_limit;	/* 0: no body accepted */
@@ -34,6 +34,7 @@ static const struct route routes[] = {
 	{ "/api/links", HTTP_GET, AUTH_REQUIRED, 0, h_links_list, false },
 	{ "/api/links/{}", HTTP_GET, AUTH_REQUIRED, 0, h_link_get, false },
 	{ "/api/links/{}", HTTP_DELETE, AUTH_REQUIRED, 0, h_link_delete, false },
+	{ "/api/links/{}/qr.svg", HTTP_GET, AUTH_REQUIRED, 0, h_link_qr, false },
 	{ "/api/files", HTTP_POST, AUTH_REQUIRED, UPLOAD_LIMIT, h_file_post, false },
 	{ "/api/files/{}", HTTP_PUT, AUTH_REQUIRED, UPLOAD_LIMIT, h_file_put, false },
 	{ "/{}", HTTP_GET, AUTH_NONE, 0, h_open, false },
@@ -48,21 +49,43 @@ method_name(enum http_method m)
 	return n[m];
 }
 
-/* Does path match pattern? A trailing "{}" segment matches one non-empty segment. */
+/*
+ * Does path match pattern? A "{}" segment in pattern matches one non-empty path segment (no
+ * '/'); what follows "{}" in pattern (nothing, or a fixed suffix such as "/qr.svg") must end
+ * the path exactly. With nothing after "{}", *param points into path; with a suffix, the
+ * segment is copied into pbuf (n bytes), and a segment that does not fit does not match.
+ */
 static bool
-path_match(const char *pattern, const char *path, const char **param)
+path_match(const char *pattern, const char *path, char *pbuf, size_t n, const char **param)
 {
-	size_t pl = strlen(pattern);
+	const char *brace = strstr(pattern, "{}"), *rest, *suffix;
+	size_t pre, rlen, slen, seg;
 
-	if (pl >= 2 && !strcmp(pattern + pl - 2, "{}")) {
-		if (strncmp(pattern, path, pl - 2) || path[pl - 2] == '\0' ||
-		    strchr(path + pl - 2, '/') != NULL)
-			return false;
-		*param = path + pl - 2;
+	*param = NULL;
+	if (brace == NULL)
+		return !strcmp(pattern, path);
+	pre = (size_t)(brace - pattern);
+	suffix = brace + 2;
+	if (strncmp(pattern, path, pre))
+		return false;
+	rest = path + pre;
+	rlen = strlen(rest);
+	slen = strlen(suffix);
+	if (rlen <= slen || strcmp(rest + rlen - slen, suffix))
+		return false;
+	seg = rlen - slen;
+	if (memchr(rest, '/', seg) != NULL)
+		return false;
+	if (slen == 0) {
+		*param = rest;
 		return true;
 	}
-	*param = NULL;
-	return !strcmp(pattern, path);
+	if (seg >= n)
+		return false;
+	memcpy(pbuf, rest, seg);
+	pbuf[seg] = '\0';
+	*param = pbuf;
+	return true;
 }
 
 /*
@@ -124,17 +147,18 @@ dispatch(struct ctx *c)
 	struct request *req = c->req;
 	const struct route *r, *match = NULL;
 	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
-	char allow[64] = "";
+	char allow[64] = "", pbuf[256];	/* pbuf: a {} segment followed by a suffix */
 	const char *param, *owner = NULL;
 	size_t i;
 	int a;
 
 	/* The first pattern that matches the path owns it (the table lists specific paths
 	 * before "/{}"); only routes with that same pattern compete on the method. */
-	for (i = 0; i < NROUTES && !path_match(routes[i].path, req->path, &param); i++)
+	for (i = 0; i < NROUTES && !path_match(routes[i].path, req->path, pbuf, sizeof pbuf, &param);
+	    i++)
 		;
 	for (; i < NROUTES; i++) {
-		if (!path_match(routes[i].path, req->path, &param) || (owner != NULL &&
+		if (!path_match(routes[i].path, req->path, pbuf, sizeof pbuf, &param) || (owner != NULL &&
 		    strcmp(routes[i].path, owner)))
 			continue;
 		owner = routes[i].path;

@@ -69,6 +69,7 @@ void	h_file_post(struct ctx *);
 void	h_links_list(struct ctx *);
 void	h_link_get(struct ctx *);
 void	h_link_delete(struct ctx *);
+void	h_link_qr(struct ctx *);
 void	h_open(struct ctx *);
 void	h_open_unlock(struct ctx *);
 

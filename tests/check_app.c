@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "qr.h"
 #include "store.h"
 #include "testutil.h"
 #include "timeutil.h"
@@ -251,6 +252,19 @@ static const struct {
 	{ "BREW", "/healthz", 405, "method_not_allowed", "GET, HEAD" },
 	{ "GET", "healthz", 400, "bad_request", NULL },
 	{ "GET", "", 400, "bad_request", NULL },
+	/* A "{}" segment followed by a fixed suffix ("/api/links/{}/qr.svg"). */
+	{ "GET", "/api/links/abc/qr.svg", 401, "unauthorized", NULL },
+	{ "HEAD", "/api/links/abc/qr.svg", 401, "unauthorized", NULL },
+	{ "POST", "/api/links/abc/qr.svg", 405, "method_not_allowed", "GET, HEAD" },
+	{ "GET", "/api/links/qr.svg", 401, "unauthorized", NULL },	/* the code "qr.svg" */
+	{ "GET", "/api/links//qr.svg", 404, "not_found", NULL },	/* empty segment */
+	{ "GET", "/api/links/a/b/qr.svg", 404, "not_found", NULL },	/* two segments */
+	{ "GET", "/api/links/abc/qr.svgz", 404, "not_found", NULL },
+	{ "GET", "/api/links/abc/qr.sv", 404, "not_found", NULL },
+	{ "GET", "/api/links/abc/qr.svg/", 404, "not_found", NULL },
+	{ "GET", "/api/links/abc/QR.SVG", 404, "not_found", NULL },
+	{ "GET", "/api/links/abcqr.svg/qr.svg/qr.svg", 404, "not_found", NULL },
+	{ "GET", "/api/linksabc/qr.svg", 404, "not_found", NULL },
 };
 
 START_TEST(test_routes)
@@ -1179,6 +1193,98 @@ START_TEST(test_trial_needs_sign_in)
 }
 END_TEST
 
+/* --- QR codes (a route whose {} segment is followed by a suffix) ----------------------- */
+
+static void
+get_cookie(const char *method, const char *target, const char *tok, struct tu_result *r)
+{
+	char ck[HDR_MAX];
+
+	cookie_header(ck, tok);
+	run(&(struct tu_request){ .method = method, .target = target, .headers = { ck } }, r);
+}
+
+START_TEST(test_qr_own_link_only)
+{
+	char alice[TOKEN_MAX], bob[TOKEN_MAX], code[CODE_MAX], target[512], v[128];
+	struct tu_result r, other;
+	struct buf want = BUF_INIT, url = BUF_INIT;
+
+	signup_ok("alice@example.com", alice);
+	signup_ok("bob@example.com", bob);
+	post_cookie("/api/links", alice, "{\"url\":\"https://example.com/some/long/path\"}", &r);
+	ck_assert_msg(r.resp.status == 201, "create: %d %s", r.resp.status, buf_str(&r.resp.body));
+	ck_assert_uint_lt(strlen(tu_json_str(r.json, "short_code")), sizeof code);
+	strcpy(code, tu_json_str(r.json, "short_code"));
+	tu_result_free(&r);
+
+	/* The owner gets the SVG of the short URL: the segment before the suffix is the code. */
+	snprintf(target, sizeof target, "/api/links/%s/qr.svg", code);
+	get_cookie("GET", target, alice, &r);
+	ck_assert_msg(r.resp.status == 200, "qr: %d %s", r.resp.status, buf_str(&r.resp.body));
+	ck_assert_str_eq(tu_resp_header(&r.resp, "Content-Type", v, sizeof v), "image/svg+xml");
+	ck_assert_ptr_nonnull(tu_resp_header(&r.resp, "Cache-Control", v, sizeof v));
+	ck_assert_ptr_nonnull(strstr(v, "private"));
+	buf_printf(&url, "%s/%s", TU_BASE_URL, code);
+	ck_assert_int_gt(qr_svg(url.data, url.len, &want), 0);
+	ck_assert_uint_eq(r.resp.body.len, want.len);
+	ck_assert_int_eq(memcmp(r.resp.body.data, want.data, want.len), 0);
+	tu_result_free(&r);
+
+	get_cookie("HEAD", target, alice, &r);
+	ck_assert_int_eq(r.resp.status, 200);
+	ck_assert(r.resp.head);
+	tu_result_free(&r);
+
+	/* Someone else's code and an unknown one: the very answer GET /api/links/{code} gives. */
+	get_cookie("GET", target, bob, &r);
+	snprintf(target, sizeof target, "/api/links/%s", code);
+	get_cookie("GET", target, bob, &other);
+	tu_assert_error(&r, 404, "not_found");
+	tu_assert_error(&other, 404, "not_found");
+	ck_assert_str_eq(buf_str(&r.resp.body), buf_str(&other.resp.body));
+	tu_result_free(&r);
+	tu_result_free(&other);
+
+	get_cookie("GET", "/api/links/Unknown1/qr.svg", alice, &r);
+	get_cookie("GET", "/api/links/Unknown1", alice, &other);
+	tu_assert_error(&r, 404, "not_found");
+	ck_assert_str_eq(buf_str(&r.resp.body), buf_str(&other.resp.body));
+	tu_result_free(&r);
+	tu_result_free(&other);
+
+	/* Not a code at all (an encoded slash, a dot): unknown, never looked up. */
+	get_cookie("GET", "/api/links/a%2Fb/qr.svg", alice, &r);
+	tu_assert_error(&r, 404, "not_found");
+	tu_result_free(&r);
+	get_cookie("GET", "/api/links/../qr.svg", alice, &r);
+	tu_assert_error(&r, 404, "not_found");
+	tu_result_free(&r);
+
+	/* Signed out: 401, as for every /api/links route. */
+	run(&(struct tu_request){ .method = "GET", .target = "/api/links/Unknown1/qr.svg" }, &r);
+	tu_assert_error(&r, 401, "unauthorized");
+	tu_result_free(&r);
+	buf_free(&want);
+	buf_free(&url);
+}
+END_TEST
+
+/* A segment too long to be any code, before a suffix: no route, never a truncated code. */
+START_TEST(test_suffix_route_long_segment)
+{
+	char target[2048];
+	struct tu_result r;
+
+	memset(target, 'a', sizeof target);
+	memcpy(target, "/api/links/", 11);
+	strcpy(target + sizeof target - 8, "/qr.svg");
+	run(&(struct tu_request){ .method = "GET", .target = target }, &r);
+	tu_assert_error(&r, 404, "not_found");
+	tu_result_free(&r);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static TCase *
@@ -1252,6 +1358,11 @@ app_suite(void)
 	tcase_add_test(tc, test_trial_expiry);
 	tcase_add_test(tc, test_trial_premium_refused);
 	tcase_add_test(tc, test_trial_needs_sign_in);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("qr");
+	tcase_add_test(tc, test_qr_own_link_only);
+	tcase_add_test(tc, test_suffix_route_long_segment);
 	suite_add_tcase(s, tc);
 	return s;
 }
