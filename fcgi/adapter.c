@@ -12,6 +12,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "aws/session.h"
 #include "log.h"
 #include "num.h"
 #include "worker.h"
@@ -155,5 +156,6 @@ worker_run(int listen_fd, const struct config *cfg)
 	resp_free(&resp);
 	store_close(app.store);
 	blob_close(app.blob);
+	aws_session_release();
 	return 0;
 }

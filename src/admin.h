@@ -9,6 +9,7 @@
 int	admin_trial_status(const struct config *, int argc, char **argv);
 int	admin_set_tier(const struct config *, int argc, char **argv);
 int	admin_purge(const struct config *, int argc, char **argv);
+int	admin_create_tables(const struct config *, int argc, char **argv);
 int	admin_sigv4(const struct config *, int argc, char **argv);	/* cfg unused (NULL) */
 
 #endif

@@ -1,28 +1,51 @@
 #include "purge.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "timeutil.h"
+#include "xmalloc.h"
+
+/* The blob keys that links refer to: a sorted array, built in one pass over the links. */
+struct keyset {
+	char	(*keys)[BLOB_KEY_LEN + 1];
+	size_t	 n, cap;
+};
 
 struct orphan_ctx {
-	struct store		*store;
 	struct blob		*blob;
+	struct keyset		*live;
 	struct purge_stats	*st;
-	int			 failed;
 };
+
+static int
+collect_key(void *arg, const char *key)
+{
+	struct keyset *ks = arg;
+
+	if (!blob_key_valid(key))
+		return 0;
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? ks->cap * 2 : 1024;
+		ks->keys = xrealloc(ks->keys, ks->cap * sizeof *ks->keys);
+	}
+	memcpy(ks->keys[ks->n++], key, BLOB_KEY_LEN + 1);
+	return 0;
+}
+
+static int
+keycmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
 
 static int
 check_orphan(void *arg, const char *key)
 {
 	struct orphan_ctx *o = arg;
-	bool referenced;
 
-	if (store_blob_referenced(o->store, key, &referenced) != STORE_OK) {
-		o->failed = 1;
-		return -1;
-	}
-	if (referenced)
+	if (bsearch(key, o->live->keys, o->live->n, sizeof *o->live->keys, keycmp) != NULL)
 		return 0;
 	if (blob_remove(o->blob, key) == BLOB_OK) {
 		o->st->orphans_deleted++;
@@ -35,10 +58,12 @@ check_orphan(void *arg, const char *key)
 int
 purge_run(struct store *s, struct blob *b, int64_t now, struct purge_stats *st)
 {
-	struct orphan_ctx o = { s, b, st, 0 };
+	struct keyset live = { NULL, 0, 0 };
+	struct orphan_ctx o = { b, &live, st };
 	struct link_page page;
 	enum blob_rc brc;
 	size_t i;
+	int rc = -1;
 
 	memset(st, 0, sizeof *st);
 	/* Rows go first, then their blobs: a crash in between leaves an orphan blob, which the
@@ -59,12 +84,20 @@ purge_run(struct store *s, struct blob *b, int64_t now, struct purge_stats *st)
 		i = page.n;
 		link_page_free(&page);
 	} while (i == PURGE_BATCH);
-	if (blob_list_older(b, now - PURGE_ORPHAN_AGE_S, check_orphan, &o) != BLOB_OK || o.failed)
-		return -1;
+	/* Orphans: blobs older than an hour that no link names. The set of named keys is taken
+	 * first, so a blob written after it is too young to be a candidate. */
+	if (store_links_each_file_key(s, collect_key, &live) != STORE_OK)
+		goto done;
+	qsort(live.keys, live.n, sizeof *live.keys, keycmp);
+	if (blob_list_older(b, now - PURGE_ORPHAN_AGE_S, check_orphan, &o) != BLOB_OK)
+		goto done;
 	log_info("purge: %llu expired links, %llu of their blobs, %llu orphan blobs removed, %llu errors",
 	    (unsigned long long)st->expired_links, (unsigned long long)st->blobs_deleted,
 	    (unsigned long long)st->orphans_deleted, (unsigned long long)st->errors);
-	return 0;
+	rc = 0;
+done:
+	free(live.keys);
+	return rc;
 }
 
 int

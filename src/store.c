@@ -4,17 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 
 struct store *
 store_open(const struct config *cfg)
 {
-	const struct store_backend *b = &store_backend_sqlite;
+	const struct store_backend *b = cfg->use_dynamodb ? &store_backend_dynamodb :
+	    &store_backend_sqlite;
 
-	if (cfg->use_dynamodb) {
-		log_errorx("USE_DYNAMODB=true, but this build has no DynamoDB store backend yet");
-		return NULL;
-	}
 	return b->open(cfg);
 }
 

@@ -88,7 +88,8 @@ struct store_backend {
 	enum store_rc (*token_is_revoked)(struct store *, const char *jti, bool *revoked);
 
 	/* Inserts all n links or none: CONFLICT if any code is taken, QUOTA if the owner would
-	 * have more than max_active live links at now. */
+	 * have more than max_active active links at now (a link is active from its creation
+	 * until it expires or is deleted, out of clicks or not). */
 	enum store_rc (*links_create)(struct store *, const struct link *, size_t n,
 		    int64_t max_active, int64_t now);
 	/* Reads a link whatever its state (expired ones too). */
@@ -110,8 +111,10 @@ struct store_backend {
 	 * page). */
 	enum store_rc (*links_purge_expired)(struct store *, int64_t now, size_t limit,
 		    struct link_page *);
-	/* Whether any link refers to the blob key. */
-	enum store_rc (*blob_referenced)(struct store *, const char *file_key, bool *referenced);
+	/* Calls fn(ctx, file_key) for the blob key of every file link, in any state; fn returns
+	 * -1 to stop. One pass over the links (purge builds its set of live blobs from it). */
+	enum store_rc (*links_each_file_key)(struct store *, int (*fn)(void *ctx, const char *key),
+		    void *ctx);
 };
 
 /* The handle every caller holds: its backend and that backend's private state. */
@@ -120,6 +123,7 @@ struct store {
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_dynamodb;
 
 /* Opens the backend cfg selects (USE_DYNAMODB). NULL on failure, logged. */
 struct store	*store_open(const struct config *cfg);
@@ -145,6 +149,6 @@ bool		 link_is_live(const struct link *, int64_t now);
 #define store_links_list(s, u, t, c, n, p) ((s)->backend->links_list((s), (u), (t), (c), (n), (p)))
 #define store_link_delete(s, c, u, l)	((s)->backend->link_delete((s), (c), (u), (l)))
 #define store_links_purge_expired(s, t, n, p) ((s)->backend->links_purge_expired((s), (t), (n), (p)))
-#define store_blob_referenced(s, k, r)	((s)->backend->blob_referenced((s), (k), (r)))
+#define store_links_each_file_key(s, f, c) ((s)->backend->links_each_file_key((s), (f), (c)))
 
 #endif

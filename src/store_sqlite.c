@@ -79,7 +79,7 @@ enum stmt_id {
 	ST_LINK_LIST,
 	ST_LINK_DELETE,
 	ST_LINK_PURGE,
-	ST_BLOB_REF,
+	ST_FILE_KEYS,
 	ST_MAX
 };
 
@@ -106,7 +106,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_LINK_COUNT_ACTIVE] = "SELECT count(*) FROM urls WHERE created_by_user = ?1"
-	    " AND expires_at_ttl > ?2 AND (max_clicks IS NULL OR click_count < max_clicks)",
+	    " AND expires_at_ttl > ?2",
 	[ST_LINK_INSERT] = "INSERT INTO urls (short_code, full_url, created_at, expires_at,"
 	    " expires_at_ttl, created_by_user, file_key, filename, file_size, content_type,"
 	    " click_count, max_clicks, password_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -124,7 +124,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	    " RETURNING " LINK_COLS,
 	[ST_LINK_PURGE] = "DELETE FROM urls WHERE short_code IN (SELECT short_code FROM urls"
 	    " WHERE expires_at_ttl <= ?1 LIMIT ?2) RETURNING " LINK_COLS,
-	[ST_BLOB_REF] = "SELECT 1 FROM urls WHERE file_key = ?",
+	[ST_FILE_KEYS] = "SELECT file_key FROM urls WHERE file_key IS NOT NULL",
 };
 
 struct store_sqlite {
@@ -755,19 +755,19 @@ sqlite_links_purge_expired(struct store *base, int64_t now, size_t limit, struct
 }
 
 static enum store_rc
-sqlite_blob_referenced(struct store *base, const char *key, bool *referenced)
+sqlite_links_each_file_key(struct store *base, int (*fn)(void *, const char *), void *ctx)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	sqlite3_stmt *st = stmt(s, ST_BLOB_REF);
+	sqlite3_stmt *st = stmt(s, ST_FILE_KEYS);
 	int rc;
 
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0)) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(s, "blob referenced");
-	*referenced = rc == SQLITE_ROW;
-	return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, "file keys");
 }
 
 const struct store_backend store_backend_sqlite = {
@@ -789,5 +789,5 @@ const struct store_backend store_backend_sqlite = {
 	.links_list = sqlite_links_list,
 	.link_delete = sqlite_link_delete,
 	.links_purge_expired = sqlite_links_purge_expired,
-	.blob_referenced = sqlite_blob_referenced,
+	.links_each_file_key = sqlite_links_each_file_key,
 };

@@ -4,6 +4,7 @@
  * config_parse()'s getter.
  */
 #include "testutil.h"
+#include "admin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -210,12 +211,47 @@ sqlite_vars(struct tu_vars *v)
 }
 
 /*
- * One entry per backend. A DynamoDB entry would add USE_DYNAMODB=true, AWS_REGION, the
- * endpoint and credentials from this process's environment, and table names unique to the
- * temporary directory.
+ * DynamoDB: the endpoint, region and credentials come from this process's environment (the
+ * runner started the SigV4-verifying proxy in front of dynalite); every test gets tables of
+ * its own, named after its temporary directory.
  */
+static void
+dynamodb_vars(struct tu_vars *v)
+{
+	const char *names[] = { "AWS_ENDPOINT_URL_DYNAMODB", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+	    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN" };
+	const char *dir = tu_tmpdir(), *base = strrchr(dir, '/');
+	size_t i;
+
+	tu_vars_add(v, "USE_DYNAMODB", "true");
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (getenv(names[i]) != NULL)
+			tu_vars_add(v, names[i], "%s", getenv(names[i]));
+	base = base ? base + 1 : dir;
+	tu_vars_add(v, "DYNAMODB_USERS_TABLE_NAME", "ut-%s-users", base);
+	tu_vars_add(v, "DYNAMODB_URLS_TABLE_NAME", "ut-%s-urls", base);
+}
+
+static void
+dynamodb_prepare(const struct config *cfg)
+{
+	char *argv[] = { (char *)"create-tables", NULL };
+	int out = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+
+	/* Quietly: create-tables reports on stdout. */
+	fflush(stdout);
+	dup2(null, STDOUT_FILENO);
+	ck_assert_msg(admin_create_tables(cfg, 1, argv) == 0, "create-tables failed");
+	fflush(stdout);
+	dup2(out, STDOUT_FILENO);
+	close(out);
+	close(null);
+}
+
+/* One entry per backend; FS_TEST_STORE picks one (default sqlite). */
 static const struct tu_backend backends[] = {
-	{ "sqlite", sqlite_vars },
+	{ "sqlite", sqlite_vars, NULL },
+	{ "dynamodb", dynamodb_vars, dynamodb_prepare },
 };
 
 const struct tu_backend *
@@ -253,6 +289,8 @@ tu_store_config(struct config *cfg, const char *const *extra)
 	rc = config_parse(cfg, tu_vars_get, &v, err, sizeof err);
 	tu_vars_free(&v);
 	ck_assert_msg(rc == 0, "config_parse: %s", err);
+	if (b->prepare != NULL)
+		b->prepare(cfg);
 }
 
 void

@@ -70,6 +70,7 @@ int	 tu_config(struct config *, const char *const *lines, char *err, size_t errl
 struct tu_backend {
 	const char	*name;
 	void		(*vars)(struct tu_vars *);
+	void		(*prepare)(const struct config *);	/* e.g. create tables; may be NULL */
 };
 
 const struct tu_backend *tu_backend_selected(void);	/* NULL (after a message) if unknown */

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,10 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.environ.get("BUILD_DIR", os.path.join(ROOT, "build"))
+# FS_TEST_STORE=dynamodb runs the whole suite against DynamoDB (dynalite behind the
+# SigV4-verifying proxy), each stack on tables of its own.
+STORE = os.environ.get("FS_TEST_STORE", "sqlite")
+sys.path.insert(0, os.path.join(ROOT, "tests", "aws"))
 SANITIZER_RE = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer)")
 PASSWORD = "correct horse battery staple"
 
@@ -150,11 +155,19 @@ class Stack:
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=0",
             "UBSAN_OPTIONS": "print_stacktrace=1",
         })
+        if STORE == "dynamodb":
+            prefix = "it-" + uuid.uuid4().hex[:10]
+            self.env.update(ddb_env())
+            self.env.update({"USE_DYNAMODB": "true",
+                             "DYNAMODB_USERS_TABLE_NAME": prefix + "-users",
+                             "DYNAMODB_URLS_TABLE_NAME": prefix + "-urls"})
         self.env.update(env or {})
         self.proc = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, timeout=20):
+        if STORE == "dynamodb":
+            self.admin("create-tables")
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([os.path.join(ROOT, "scripts", "serve")], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT,
@@ -256,6 +269,73 @@ class Stack:
     @property
     def sqlite_path(self):
         return os.path.join(self.var_dir, "fileshare.db")
+
+    # -- reaching into the store, as an operator could (the same on both backends) ---------
+    def _ddb(self, op, payload):
+        r = ddb_proxy_handle().call(op, payload)
+        assert r.status == 200, (op, r.status, r.body[:300])
+        return r.json()
+
+    def _sql(self, sql, args=()):
+        db = sqlite3.connect(self.sqlite_path, timeout=10)
+        try:
+            with db:
+                return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    def expire_link(self, code, when=1577836800):
+        """Moves a link's expiry into the past (no sleeping)."""
+        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+        if STORE == "dynamodb":
+            self._ddb("UpdateItem", {
+                "TableName": self.env["DYNAMODB_URLS_TABLE_NAME"], "Key": {"short_code": {"S": code}},
+                "UpdateExpression": "SET expires_at = :s, expires_at_ttl = :n",
+                "ExpressionAttributeValues": {":s": {"S": ts}, ":n": {"N": str(when)}}})
+        else:
+            self._sql("UPDATE urls SET expires_at=?, expires_at_ttl=? WHERE short_code=?", (ts, when, code))
+
+    def set_trial(self, user_id, started, expires):
+        if STORE == "dynamodb":
+            self._ddb("UpdateItem", {
+                "TableName": self.env["DYNAMODB_USERS_TABLE_NAME"], "Key": {"user_id": {"S": user_id}},
+                "UpdateExpression": "SET trial_started_at = :s, trial_expires_at = :e",
+                "ExpressionAttributeValues": {":s": {"S": started}, ":e": {"S": expires}}})
+        else:
+            self._sql("UPDATE users SET trial_started_at=?, trial_expires_at=? WHERE user_id=?",
+                      (started, expires, user_id))
+
+    def link_attr(self, code, attr):
+        if STORE == "dynamodb":
+            item = self._ddb("GetItem", {"TableName": self.env["DYNAMODB_URLS_TABLE_NAME"],
+                                         "Key": {"short_code": {"S": code}}, "ConsistentRead": True}).get("Item", {})
+            v = item.get(attr)
+            return None if v is None else list(v.values())[0]
+        rows = self._sql("SELECT %s FROM urls WHERE short_code=?" % attr, (code,))
+        return rows[0][0] if rows else None
+
+    def count_links(self):
+        if STORE == "dynamodb":
+            r = self._ddb("Scan", {"TableName": self.env["DYNAMODB_URLS_TABLE_NAME"], "Select": "COUNT"})
+            return r["Count"]
+        return self._sql("SELECT count(*) FROM urls")[0][0]
+
+
+_ddb = None
+
+
+def ddb_env():
+    """The session's DynamoDB stand-in (started on first use, stopped at exit)."""
+    global _ddb
+    if _ddb is None:
+        from fakes import start_ddb_proxy
+        _ddb = start_ddb_proxy(auth_error_status=400)
+    return _ddb.env()
+
+
+def ddb_proxy_handle():
+    ddb_env()
+    return _ddb
 
 
 def make_stack(tmp_path_factory, name, **kw):

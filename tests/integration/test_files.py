@@ -5,7 +5,6 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -200,8 +199,7 @@ def test_file_size_limit_per_tier(limited, tmp_path):
 def test_interrupted_upload_leaves_nothing(stack, user):
     token = user.api_token()
     before = blob_files(stack)
-    db = sqlite3.connect(stack.sqlite_path)
-    rows = db.execute("SELECT count(*) FROM urls").fetchone()[0]
+    rows = stack.count_links()
     s = socket.create_connection(("127.0.0.1", stack.port))
     s.sendall(b"PUT /api/files/cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() +
               b"\r\nContent-Length: 10000000\r\n\r\n" + os.urandom(1000000))
@@ -209,8 +207,7 @@ def test_interrupted_upload_leaves_nothing(stack, user):
     s.close()
     time.sleep(0.5)
     assert blob_files(stack) == before
-    assert db.execute("SELECT count(*) FROM urls").fetchone()[0] == rows
-    db.close()
+    assert stack.count_links() == rows
     left = glob.glob(os.path.join(stack.var_dir, "nginx", "client_body", "*", "*", "*"))
     assert left == []
 
@@ -232,11 +229,7 @@ def test_purge_removes_expired_files_and_orphans(stack, user):
     r = stack.raw("PUT", "/api/files/old.txt", body=b"old", headers={"Authorization": "Bearer " + token})
     code = r.json["short_code"]
     blob = (set(blob_files(stack)) - before).pop()
-    db = sqlite3.connect(stack.sqlite_path, timeout=10)
-    with db:
-        db.execute("UPDATE urls SET expires_at='2020-01-01T00:00:00Z', expires_at_ttl=1577836800"
-                   " WHERE short_code=?", (code,))
-    db.close()
+    stack.expire_link(code)
     assert stack.raw("GET", "/" + code).status == 410
     orphan = os.path.join(stack.var_dir, "blobs", "ab", "ab" + "0" * 30)
     os.makedirs(os.path.dirname(orphan), exist_ok=True)

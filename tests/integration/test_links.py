@@ -3,13 +3,12 @@ max_clicks, ownership, passwords, listing."""
 import concurrent.futures
 import http.client
 import json
-import sqlite3
 import threading
 import uuid
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, STORE, ddb_proxy_handle
 
 
 def open_link(stack, code, method="GET", headers=None):
@@ -184,17 +183,9 @@ def test_max_clicks_is_exact_under_concurrency(stack, user):
     assert gj.status == 410 and gj.error_code() == "link_expired"
 
 
-def expire(stack, code):
-    db = sqlite3.connect(stack.sqlite_path, timeout=10)
-    with db:
-        db.execute("UPDATE urls SET expires_at='2020-01-01T00:00:00Z', expires_at_ttl=1577836800"
-                   " WHERE short_code=?", (code,))
-    db.close()
-
-
 def test_expired_links_are_gone_and_purged(stack, user):
     code = user.shorten("https://example.org/old").json["short_code"]
-    expire(stack, code)
+    stack.expire_link(code)
     assert open_link(stack, code).status == 410
     assert code not in json.dumps(user.links().json)     # listing shows live links only
     p = stack.admin("purge")
@@ -312,12 +303,25 @@ def test_password_protected_links(limited):
     assert js.status == 302
     assert c.get("/api/links/" + code).json["click_count"] == 2
     # the stored hash is salted scrypt, never the password
-    db = sqlite3.connect(limited.sqlite_path)
-    h = db.execute("SELECT password_hash FROM urls WHERE short_code=?", (code,)).fetchone()[0]
-    db.close()
+    h = limited.link_attr(code, "password_hash")
     assert h.startswith("$scrypt$") and "open sesame" not in h
     # brute force is rate-limited by nginx
     statuses = [limited.raw("POST", "/" + code, body=b"password=guess%d" % i,
                             headers={"Content-Type": "application/x-www-form-urlencoded"}).status
                 for i in range(15)]
     assert 429 in statuses
+
+
+@pytest.mark.skipif(STORE != "dynamodb", reason="counts calls at the DynamoDB proxy")
+def test_one_dynamodb_call_per_redirect(stack, user):
+    code = user.shorten("https://example.org/counted").json["short_code"]
+    user.get("/api/me")
+    proxy = ddb_proxy_handle()
+    proxy.reset()
+    for _ in range(50):
+        assert open_link(stack, code).status == 302
+    assert open_link(stack, "NoSuchCd").status == 404
+    stats = proxy.stats()
+    ops = stats.get("operations", stats)
+    calls = {op: v["received"] for op, v in ops.items() if isinstance(v, dict) and v.get("received")}
+    assert calls == {"UpdateItem": 51}, calls

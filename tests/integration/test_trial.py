@@ -1,7 +1,6 @@
 """The one-time 30-day premium trial, over HTTP and through fileshare-admin."""
 import datetime
 import json
-import sqlite3
 import threading
 
 from conftest import PASSWORD
@@ -49,11 +48,7 @@ def test_fifty_concurrent_starts_give_exactly_one_200(stack, user):
 def test_expired_trial_is_free_forever(stack, user):
     assert user.post("/api/trial/start", {}).status == 200
     uid = user.get("/api/me").json["user_id"]
-    db = sqlite3.connect(stack.sqlite_path, timeout=10)
-    with db:
-        db.execute("UPDATE users SET trial_started_at='2020-01-01T00:00:00Z',"
-                   " trial_expires_at='2020-01-31T00:00:00Z' WHERE user_id=?", (uid,))
-    db.close()
+    stack.set_trial(uid, "2020-01-01T00:00:00Z", "2020-01-31T00:00:00Z")
     me = user.get("/api/me").json
     assert me["tier"] == "free"
     assert me["trial"]["active"] is False and me["trial"]["can_start"] is False
