@@ -6,7 +6,11 @@
  * caller at a time, as a worker handles one request at a time.
  *
  * A call sends one request and reads one response; it never retries (retrying is the caller's
- * business, since only it knows what is safe to repeat) and never follows redirects. Bodies go
+ * business, since only it knows what is safe to repeat) and never follows redirects. One
+ * exception is curl's own: when a kept-alive connection turns out to be dead before any byte of
+ * the answer arrived, curl resends the request once on a new connection (rewinding the body),
+ * so a server may see a request twice for one call. HTTP/1.1 only; loopback and the container
+ * credentials addresses never go through a proxy from the environment. Bodies go
  * either from memory or through a read callback with a known length, so an S3 upload of many
  * GiB is never held in memory; the response body goes into a struct buf bounded by the
  * caller's maximum, or to a write callback.

@@ -360,6 +360,121 @@ def test_unreachable_endpoint():
         assert r["attempts"] == 3
 
 
+class FakeDynamo:
+    """A stand-in answering DynamoDB calls from a queue of canned answers (status, body, extra
+    headers; the last one repeats), for what the proxy cannot do: corrupt x-amz-crc32, non-JSON
+    5xx pages, a Date far from ours without an explanatory message. Counts the requests."""
+
+    def __init__(self):
+        self.answers = []
+        self.count = 0
+        self.date = None	# the Date header to send (None: the real time)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def date_time_string(self, timestamp=None):
+                return outer.date or super().date_time_string(timestamp)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.count += 1
+                status, body, headers = outer.answers[0] if len(outer.answers) == 1 else outer.answers.pop(0)
+                data = body.encode() if isinstance(body, str) else body
+                self.send_response(status)
+                self.send_header("x-amzn-RequestId", "FAKE%04d" % outer.count)
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_ddb():
+    f = FakeDynamo()
+    env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": f.endpoint,
+           "AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret-key-abc"}
+    with driver(env, secrets=["fake-secret-key-abc"]) as d:
+        d.cmd({"cmd": "random", "value": FAST})
+        yield f, d
+    f.close()
+
+
+def crc32_of(data):
+    import zlib
+    return str(zlib.crc32(data) & 0xffffffff)
+
+
+def test_crc32_mismatch_retried(fake_ddb):
+    f, d = fake_ddb
+    good = '{"Item":{"k":{"S":"v"}}}'
+    f.answers = [(200, good, {"x-amz-crc32": "12345"}), (200, good, {"x-amz-crc32": crc32_of(good.encode())})]
+    r = d.op("GetItem", key("v"))
+    assert r["ok"] and r["attempts"] == 2 and r["resp"]["Item"]["k"] == {"S": "v"}, r
+    f.answers = [(200, good, {"x-amz-crc32": "1"})]
+    f.count = 0
+    r = d.op("GetItem", key("v"))
+    assert not r["ok"] and r["kind"] == "unavailable" and r["attempts"] == 3 and f.count == 3, r
+    assert "crc32" in r["message"]
+
+
+def test_html_5xx_and_bad_json(fake_ddb):
+    f, d = fake_ddb
+    f.answers = [(502, "<html>Bad Gateway</html>", {"Content-Type": "text/html"}), (200, "{}", {})]
+    r = d.op("PutItem", put("x"))
+    assert r["ok"] and r["attempts"] == 2, r
+    f.answers = [(200, "not json", {})]
+    f.count = 0
+    r = d.op("PutItem", put("x"))
+    assert not r["ok"] and r["kind"] == "other" and f.count == 1, r
+    f.answers = [(400, '{"__type":"com.amazon.coral.validate#ValidationException","Message":"first line\nsecond line"}', {})]
+    r = d.op("PutItem", put("x"))
+    assert r["kind"] == "validation" and r["message"] == "first line" and r["request_id"].startswith("FAKE"), r
+
+
+def test_far_date_on_refusal_corrects_the_clock(fake_ddb):
+    f, d = fake_ddb
+    ahead = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=3600)
+    date = ahead.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    f.date = date
+    f.answers = [(403, '{"__type":"com.amazon.coral.service#AccessDeniedException","message":"nope"}', {}),
+                 (200, "{}", {})]
+    r = d.op("GetItem", key("x"))
+    assert r["ok"] and r["attempts"] == 2, r
+    assert abs(d.stats()["skew"] - 3600) <= 3, d.stats()
+    # a refusal with a Date close to the corrected clock is an ordinary auth error
+    f.answers = [(400, '{"__type":"com.amazon.coral.service#UnrecognizedClientException",'
+                       '"message":"The security token included in the request is invalid."}', {})]
+    f.count = 0
+    r = d.op("GetItem", key("x"))
+    assert not r["ok"] and r["kind"] == "auth" and r["attempts"] == 1 and f.count == 1, r
+
+
+def test_wrong_secret_is_an_auth_error_not_retried(fresh):
+    env = ddb_env(fresh)
+    env["AWS_SECRET_ACCESS_KEY"] = "definitely-the-wrong-secret"
+    with driver(env, secrets=["definitely-the-wrong-secret"]) as d:
+        r = d.op("GetItem", key("x"))
+        assert not r["ok"] and r["kind"] == "auth" and r["type"] == "InvalidSignatureException", r
+        assert r["attempts"] == 1 and fresh.op_stats("GetItem")["rejected"] == 1
+        # only the first line of AWS's message: the rest quotes the canonical request
+        assert "\n" not in r["message"] and "Canonical" not in r["message"], r
+
+
 # ------------------------------------------------------------------------------------------------
 # clock skew
 
