@@ -37,6 +37,8 @@ static const struct route routes[] = {
 	{ "/api/links/{}/qr.svg", HTTP_GET, AUTH_REQUIRED, 0, h_link_qr, false },
 	{ "/api/files", HTTP_POST, AUTH_REQUIRED, UPLOAD_LIMIT, h_file_post, false },
 	{ "/api/files/{}", HTTP_PUT, AUTH_REQUIRED, UPLOAD_LIMIT, h_file_put, false },
+	{ "/api/uploads", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_upload_create, false },
+	{ "/api/uploads/{}/complete", HTTP_POST, AUTH_REQUIRED, JSON_BODY_LIMIT, h_upload_complete, false },
 	{ "/{}", HTTP_GET, AUTH_NONE, 0, h_open, false },
 	{ "/{}", HTTP_POST, AUTH_NONE, 4096, h_open_unlock, true },
 };
@@ -147,7 +149,7 @@ dispatch(struct ctx *c)
 	struct request *req = c->req;
 	const struct route *r, *match = NULL;
 	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
-	char allow[64] = "", pbuf[256];	/* pbuf: a {} segment followed by a suffix */
+	char allow[64] = "", pbuf[2048];	/* pbuf: a {} segment (upload tickets are long) */
 	const char *param, *owner = NULL;
 	size_t i;
 	int a;

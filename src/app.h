@@ -70,6 +70,8 @@ void	h_links_list(struct ctx *);
 void	h_link_get(struct ctx *);
 void	h_link_delete(struct ctx *);
 void	h_link_qr(struct ctx *);
+void	h_upload_create(struct ctx *);
+void	h_upload_complete(struct ctx *);
 void	h_open(struct ctx *);
 void	h_open_unlock(struct ctx *);
 

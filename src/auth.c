@@ -242,3 +242,64 @@ token_verify(const unsigned char *key, size_t keylen, const char *s, int64_t now
 	strcpy(tok->jti, f[4]);
 	return 0;
 }
+
+/* The MAC of an envelope covers the purpose and the encoded payload. */
+static int
+seal_mac(const unsigned char *key, size_t keylen, const char *purpose, const char *enc,
+    size_t enclen, unsigned char out[32])
+{
+	struct buf msg = BUF_INIT;
+	int rc;
+
+	buf_printf(&msg, "fs-seal-v1|%s|", purpose);
+	buf_append(&msg, enc, enclen);
+	rc = mac(key, keylen, msg.data, msg.len, out);
+	buf_free(&msg);
+	return rc;
+}
+
+int
+auth_seal(const unsigned char *key, size_t keylen, const char *purpose, const void *payload,
+    size_t len, struct buf *out)
+{
+	unsigned char sig[32];
+	size_t start = out->len, n;
+	char tail[48];
+
+	buf_grow(out, len / 3 * 4 + 8);
+	n = b64url_encode(payload, len, out->data + out->len);
+	out->len += n;
+	if (seal_mac(key, keylen, purpose, out->data + start, n, sig) == -1) {
+		out->len = start;
+		out->data[start] = '\0';
+		return -1;
+	}
+	tail[0] = '.';
+	b64url_encode(sig, sizeof sig, tail + 1);
+	buf_appends(out, tail);
+	return 0;
+}
+
+int
+auth_unseal(const unsigned char *key, size_t keylen, const char *purpose, const char *s,
+    struct buf *out)
+{
+	unsigned char want[32], got[32];
+	const char *dot = strrchr(s, '.');
+	size_t enclen;
+	long n;
+
+	if (dot == NULL || b64url_decode(dot + 1, strlen(dot + 1), got, sizeof got) != 32)
+		return -1;
+	enclen = (size_t)(dot - s);
+	if (seal_mac(key, keylen, purpose, s, enclen, want) == -1 ||
+	    CRYPTO_memcmp(want, got, sizeof want) != 0)
+		return -1;
+	buf_grow(out, enclen);
+	n = b64url_decode(s, enclen, (unsigned char *)out->data + out->len, enclen);
+	if (n < 0)
+		return -1;
+	out->len += (size_t)n;
+	out->data[out->len] = '\0';
+	return 0;
+}

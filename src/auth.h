@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define PASSWORD_MIN_LEN	10
 #define PASSWORD_MAX_LEN	1024
 #define PASSWORD_HASH_MAX	192	/* bytes, including the NUL */
@@ -43,5 +45,18 @@ int	token_issue(const unsigned char *key, size_t keylen, enum token_kind kind,
 /* 0 if s carries a valid signature and has not expired at now_s; -1 otherwise. */
 int	token_verify(const unsigned char *key, size_t keylen, const char *s, int64_t now_s,
 	    struct token *tok);
+
+/*
+ * Sealed envelopes: a payload (any bytes, e.g. JSON) made tamper-evident with HMAC-SHA256
+ * under a purpose label, so a sealed upload ticket can never pass as a session token. The
+ * result is base64url(payload) "." base64url(mac), URL-safe. The payload is readable by the
+ * holder: put nothing secret in it.
+ */
+/* Appends the envelope to out; -1 if the HMAC fails. */
+int	auth_seal(const unsigned char *key, size_t keylen, const char *purpose,
+	    const void *payload, size_t len, struct buf *out);
+/* Verifies s and appends its payload to out. 0, or -1 if malformed or not genuine. */
+int	auth_unseal(const unsigned char *key, size_t keylen, const char *purpose, const char *s,
+	    struct buf *out);
 
 #endif

@@ -11,6 +11,8 @@
 #define FS_BLOB_H
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "http.h"
 
@@ -44,6 +46,16 @@ struct blob_backend {
 	/* Answers GET for the blob: sets status and headers on resp (no body). */
 	enum blob_rc (*serve)(struct blob *, const char *key, const char *content_disposition,
 		    const char *content_type, int64_t now, struct response *);
+	/* The size of a stored blob; BLOB_NOT_FOUND if there is none. */
+	enum blob_rc (*stat)(struct blob *, const char *key, uint64_t *size);
+	/*
+	 * A direct upload from the client to the backend, bypassing the workers: *form gets
+	 * {"url": ..., "fields": {...}} for an HTML form POST of exactly size bytes to key,
+	 * valid for expires seconds from now. BLOB_UNSUPPORTED where clients cannot upload
+	 * directly (the local backend).
+	 */
+	enum blob_rc (*presign_post)(struct blob *, const char *key, uint64_t size,
+		    const char *content_type, int64_t now, int64_t expires, json_object **form);
 	/* Calls fn(ctx, key) for every blob last written before `before` (epoch seconds), and
 	 * removes abandoned partial writes older than that. fn returns -1 to stop. */
 	enum blob_rc (*list_older)(struct blob *, int64_t before,
@@ -72,5 +84,7 @@ int		 blob_key_valid(const char *key);
 #define blob_remove(b, k)		((b)->backend->remove((b), (k)))
 #define blob_serve(b, k, cd, ct, t, r)	((b)->backend->serve((b), (k), (cd), (ct), (t), (r)))
 #define blob_list_older(b, t, f, c)	((b)->backend->list_older((b), (t), (f), (c)))
+#define blob_stat(b, k, s)		((b)->backend->stat((b), (k), (s)))
+#define blob_presign_post(b, k, s, ct, t, e, f) ((b)->backend->presign_post((b), (k), (s), (ct), (t), (e), (f)))
 
 #endif

@@ -275,6 +275,37 @@ local_serve(struct blob *base, const char *key, const char *content_disposition,
 }
 
 static enum blob_rc
+local_stat(struct blob *base, const char *key, uint64_t *size)
+{
+	struct blob_local *b = (struct blob_local *)base;
+	char path[BLOB_KEY_LEN + 4];
+	struct stat st;
+
+	if (!blob_key_valid(key))
+		return BLOB_NOT_FOUND;
+	snprintf(path, sizeof path, "%.2s/%s", key, key);
+	if (fstatat(b->dirfd, path, &st, 0) == -1)
+		return errno == ENOENT ? BLOB_NOT_FOUND : BLOB_IO;
+	*size = (uint64_t)st.st_size;
+	return BLOB_OK;
+}
+
+/* Files on this machine can only arrive through nginx and a worker. */
+static enum blob_rc
+local_presign_post(struct blob *base, const char *key, uint64_t size, const char *content_type,
+    int64_t now, int64_t expires, json_object **form)
+{
+	(void)base;
+	(void)key;
+	(void)size;
+	(void)content_type;
+	(void)now;
+	(void)expires;
+	*form = NULL;
+	return BLOB_UNSUPPORTED;
+}
+
+static enum blob_rc
 local_list_older(struct blob *base, int64_t before, int (*fn)(void *, const char *), void *ctx)
 {
 	struct blob_local *b = (struct blob_local *)base;
@@ -331,4 +362,6 @@ const struct blob_backend blob_backend_local = {
 	.remove = local_remove,
 	.serve = local_serve,
 	.list_older = local_list_older,
+	.stat = local_stat,
+	.presign_post = local_presign_post,
 };

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "app.h"
+#include "linkops.h"
 #include "blob.h"
 #include "linkrules.h"
 #include "log.h"
@@ -29,16 +30,8 @@
 #define LIST_DEFAULT		20
 #define LIST_MAX		100
 
-/* The options every kind of link takes, validated against the caller's tier. */
-struct link_opts {
-	int64_t	 expires_at;
-	int64_t	 max_clicks;
-	char	 password_hash[PASSWORD_HASH_MAX];
-	bool	 has_password;
-};
-
-static const struct tier_limits *
-limits(struct ctx *c)
+const struct tier_limits *
+links_limits(struct ctx *c)
 {
 	return &c->app->cfg->limits[user_effective_tier(&c->user, c->now)];
 }
@@ -51,15 +44,11 @@ premium_required(struct ctx *c, const char *what)
 	    what);
 }
 
-/*
- * Validates expires_in, max_clicks and password (each NULL when absent) for the caller's tier
- * and fills o. -1 after answering the error.
- */
-static int
-opts_parse(struct ctx *c, const char *expires_in, const char *max_clicks, const char *password,
+int
+link_opts_parse(struct ctx *c, const char *expires_in, const char *max_clicks, const char *password,
     size_t pwlen, struct link_opts *o)
 {
-	const struct tier_limits *lim = limits(c);
+	const struct tier_limits *lim = links_limits(c);
 	int64_t v;
 
 	memset(o, 0, sizeof *o);
@@ -110,7 +99,7 @@ opts_parse(struct ctx *c, const char *expires_in, const char *max_clicks, const 
 	return 0;
 }
 
-static void
+void
 link_init(struct ctx *c, struct link *l, const struct link_opts *o)
 {
 	memset(l, 0, sizeof *l);
@@ -121,14 +110,10 @@ link_init(struct ctx *c, struct link *l, const struct link_opts *o)
 	l->password_hash = o->has_password ? (char *)o->password_hash : NULL;
 }
 
-/*
- * Stores n links all or none. Generated codes are redrawn while one collides; a custom slug
- * that is taken is the caller's conflict. Answers the error itself and returns -1.
- */
-static int
-create_links(struct ctx *c, struct link *links, size_t n, bool custom)
+int
+links_store(struct ctx *c, struct link *links, size_t n, bool custom)
 {
-	const struct tier_limits *lim = limits(c);
+	const struct tier_limits *lim = links_limits(c);
 	enum store_rc rc = STORE_CONFLICT;
 	size_t i;
 	int attempt;
@@ -223,7 +208,7 @@ h_link_create(struct ctx *c)
 		goto done;
 	}
 	if (has_slug) {
-		if (!limits(c)->custom_slugs) {
+		if (!links_limits(c)->custom_slugs) {
 			premium_required(c, "A custom short link");
 			goto done;
 		}
@@ -235,14 +220,14 @@ h_link_create(struct ctx *c)
 			goto done;
 		}
 	}
-	if (opts_parse(c, has_exp ? exp.data : NULL, has_clicks ? clicks.data : NULL,
+	if (link_opts_parse(c, has_exp ? exp.data : NULL, has_clicks ? clicks.data : NULL,
 	    has_pw ? pw.data : NULL, pw.len, &o) == -1)
 		goto done;
 	link_init(c, &l, &o);
 	l.full_url = url.data;
 	if (has_slug)
 		snprintf(l.short_code, sizeof l.short_code, "%s", slug.data);
-	if (create_links(c, &l, 1, has_slug) == 0) {
+	if (links_store(c, &l, 1, has_slug) == 0) {
 		log_info("link %s created by %s", l.short_code, c->user.user_id);
 		app_send_json(c, 201, view_link(c->app->cfg, &l, c->now));
 	}
@@ -257,10 +242,10 @@ done:
 	json_object_put(body);
 }
 
-static void
+void
 file_too_large(struct ctx *c)
 {
-	const struct tier_limits *lim = limits(c);
+	const struct tier_limits *lim = links_limits(c);
 
 	resp_error(c->resp, 413, "file_too_large",
 	    "Files can be at most %llu MiB on this account's tier%s.",
@@ -268,7 +253,7 @@ file_too_large(struct ctx *c)
 	    lim->custom_slugs ? "" : "; start your free premium trial to upload up to 5 GiB");
 }
 
-static void
+void
 blob_error(struct ctx *c, enum blob_rc rc)
 {
 	if (rc == BLOB_NOSPACE)
@@ -327,7 +312,7 @@ stream_body(struct ctx *c, const char *key, uint64_t max, uint64_t *size)
 void
 h_file_put(struct ctx *c)
 {
-	const struct tier_limits *lim = limits(c);
+	const struct tier_limits *lim = links_limits(c);
 	struct buf name = BUF_INIT, clean = BUF_INIT, ctype = BUF_INIT, exp = BUF_INIT,
 	    clicks = BUF_INIT;
 	const char *pw = req_header(c->req, "x-link-password");
@@ -361,7 +346,7 @@ h_file_put(struct ctx *c)
 		resp_error(c->resp, 400, "bad_request", "The query string is malformed.");
 		goto done;
 	}
-	if (opts_parse(c, he == 0 ? exp.data : NULL, hc == 0 ? clicks.data : NULL, pw,
+	if (link_opts_parse(c, he == 0 ? exp.data : NULL, hc == 0 ? clicks.data : NULL, pw,
 	    pw ? strlen(pw) : 0, &o) == -1)
 		goto done;
 	blob_new_key(key);
@@ -382,7 +367,7 @@ h_file_put(struct ctx *c)
 	l.filename = clean.data;
 	l.file_size = size;
 	l.content_type = ctype.data;
-	if (create_links(c, &l, 1, false) == -1) {
+	if (links_store(c, &l, 1, false) == -1) {
 		blob_remove(c->app->blob, key);
 		goto done;
 	}
@@ -532,7 +517,7 @@ h_file_post(struct ctx *c)
 
 	memset(&o, 0, sizeof o);
 	u->c = c;
-	u->max = limits(c)->max_file_bytes;
+	u->max = links_limits(c)->max_file_bytes;
 	mp = multipart_new(req_header(c->req, "content-type"), &cb, u, &merr);
 	if (mp == NULL) {
 		up_fail(u, 400, "bad_multipart", "Send the files as multipart/form-data.");
@@ -556,7 +541,7 @@ h_file_post(struct ctx *c)
 		up_fail(u, 400, "no_file", "Send at least one part named \"file\" with a filename.");
 		goto done;
 	}
-	if (opts_parse(c, u->has_expires_in ? buf_str(&u->expires_in) : NULL,
+	if (link_opts_parse(c, u->has_expires_in ? buf_str(&u->expires_in) : NULL,
 	    u->has_max_clicks ? buf_str(&u->max_clicks) : NULL,
 	    u->has_password ? buf_str(&u->password) : NULL, u->password.len, &o) == -1) {
 		u->answered = true;
@@ -570,7 +555,7 @@ h_file_post(struct ctx *c)
 		links[i].file_size = u->files[i].size;
 		links[i].content_type = u->files[i].ctype.data;
 	}
-	if (create_links(c, links, u->n, false) == -1) {
+	if (links_store(c, links, u->n, false) == -1) {
 		u->answered = true;
 		goto done;
 	}

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "encode.h"
 #include "testutil.h"
+#include "xmalloc.h"
 
 static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef-key";
 #define KEYLEN	(sizeof KEY - 1)
@@ -497,6 +498,57 @@ cheap_kdf(void)
 	auth_set_scrypt_cost(10, 8, 1);
 }
 
+/* Sealed envelopes: round trip with binary payloads, and refusal of every alteration. */
+START_TEST(test_seal_round_trip)
+{
+	static const unsigned char k[] = "seal-key-0123456789abcdef0123456789";
+	const char payload[] = "{\"u\":\"x\"}\0binary\xff";
+	struct buf sealed = BUF_INIT, out = BUF_INIT;
+
+	ck_assert_int_eq(auth_seal(k, sizeof k - 1, "upload", payload, sizeof payload, &sealed), 0);
+	ck_assert_ptr_null(strpbrk(sealed.data, "/+=?#&"));	/* URL-safe */
+	ck_assert_int_eq(auth_unseal(k, sizeof k - 1, "upload", sealed.data, &out), 0);
+	ck_assert_uint_eq(out.len, sizeof payload);
+	ck_assert_mem_eq(out.data, payload, sizeof payload);
+	buf_free(&out);
+	/* another purpose or key does not open it */
+	ck_assert_int_eq(auth_unseal(k, sizeof k - 1, "session", sealed.data, &out), -1);
+	ck_assert_int_eq(auth_unseal(k, sizeof k - 2, "upload", sealed.data, &out), -1);
+	buf_free(&out);
+	buf_free(&sealed);
+}
+END_TEST
+
+START_TEST(test_seal_tampered)
+{
+	static const unsigned char k[] = "seal-key-0123456789abcdef0123456789";
+	struct buf sealed = BUF_INIT, out = BUF_INIT;
+	char *copy;
+	size_t i;
+
+	ck_assert_int_eq(auth_seal(k, sizeof k - 1, "upload", "payload bytes", 13, &sealed), 0);
+	copy = xstrdup(sealed.data);
+	for (i = 0; i < sealed.len; i++) {
+		copy[i] = copy[i] == 'A' ? 'B' : 'A';
+		buf_reset(&out);
+		ck_assert_msg(auth_unseal(k, sizeof k - 1, "upload", copy, &out) == -1,
+		    "a change at %zu was accepted", i);
+		copy[i] = sealed.data[i];
+	}
+	for (i = 0; i < sealed.len; i++) {
+		copy[i] = '\0';	/* every truncation */
+		buf_reset(&out);
+		ck_assert_int_eq(auth_unseal(k, sizeof k - 1, "upload", copy, &out), -1);
+		copy[i] = sealed.data[i];
+	}
+	ck_assert_int_eq(auth_unseal(k, sizeof k - 1, "upload", "", &out), -1);
+	ck_assert_int_eq(auth_unseal(k, sizeof k - 1, "upload", ".", &out), -1);
+	free(copy);
+	buf_free(&out);
+	buf_free(&sealed);
+}
+END_TEST
+
 static Suite *
 auth_suite(void)
 {
@@ -535,6 +587,11 @@ auth_suite(void)
 	tcase_add_test(tc, test_token_too_long);
 	tcase_add_loop_test(tc, test_token_forged_payloads, 0, N(forged_cases));
 	tcase_add_test(tc, test_token_issue_refuses_bad_user_ids);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("seal");
+	tcase_add_test(tc, test_seal_round_trip);
+	tcase_add_test(tc, test_seal_tampered);
 	suite_add_tcase(s, tc);
 	return s;
 }

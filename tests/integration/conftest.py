@@ -27,6 +27,8 @@ BUILD_DIR = os.environ.get("BUILD_DIR", os.path.join(ROOT, "build"))
 # FS_TEST_STORE=dynamodb runs the whole suite against DynamoDB (dynalite behind the
 # SigV4-verifying proxy), each stack on tables of its own.
 STORE = os.environ.get("FS_TEST_STORE", "sqlite")
+# FS_TEST_BLOBS=s3 keeps file bodies in S3 (s3rver behind the SigV4-verifying proxy).
+BLOB_BACKEND = os.environ.get("FS_TEST_BLOBS", "local")
 sys.path.insert(0, os.path.join(ROOT, "tests", "aws"))
 SANITIZER_RE = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer)")
 PASSWORD = "correct horse battery staple"

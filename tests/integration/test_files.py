@@ -11,6 +11,8 @@ import urllib.parse
 
 import pytest
 
+from conftest import BLOB_BACKEND
+
 
 def blob_files(stack):
     d = os.path.join(stack.var_dir, "blobs")
@@ -262,3 +264,18 @@ def test_password_protected_file(limited, tmp_path):
     ok = limited.raw("POST", "/" + code, body=b"password=letmein",
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert ok.status == 200 and ok.body == b"top secret"
+
+
+def test_direct_upload_tickets(stack, user):
+    r = user.post("/api/uploads", {"filename": "big.iso", "size": 10})
+    if BLOB_BACKEND == "local":
+        assert r.status == 501 and r.error_code() == "direct_upload_unavailable"
+    else:
+        assert r.status == 201
+    assert user.post("/api/uploads", {"filename": "x"}).error_code() == "bad_request"
+    assert user.post("/api/uploads", {"filename": "x", "size": -1}).error_code() == "bad_request"
+    r = user.post("/api/uploads", {"filename": "x", "size": 6 * 1024 ** 3})
+    assert r.status == 413 and r.error_code() == "file_too_large"
+    for bogus in ["nope", "AAAA.BBBB", "e30.e30"]:
+        r = user.post("/api/uploads/%s/complete" % bogus, {})
+        assert r.status == 404 and r.error_code() == "not_found", bogus
