@@ -620,7 +620,8 @@ def test_dynamodb_tables_match_ddb_schema_h(modules):
                            h["DDB_URLS_USER_INDEX_SORT"]: "S"}
     ttl = block(urls, "ttl")
     assert ttl == {"attribute_name": h["DDB_URLS_TTL_ATTR"], "enabled": True}
-    assert "ttl" not in users
+    # the users table expires revoked-token items on the same attribute
+    assert block(users, "ttl") == {"attribute_name": h["DDB_URLS_TTL_ATTR"], "enabled": True}
 
     for t in (users, urls):
         assert t["billing_mode"] == "PAY_PER_REQUEST"

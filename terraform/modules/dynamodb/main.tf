@@ -11,8 +11,9 @@ locals {
   # src/admin_*.c excluded). TransactWriteItems is not an IAM action of its own: AWS authorizes
   # each Put/Update/Delete/ConditionCheck inside it with PutItem/UpdateItem/DeleteItem/
   # ConditionCheckItem. The test keeps this list equal to what src/ calls.
+  # Exactly what the running app calls (tests/terraform derives it from src/); migration and
+  # create-tables are operator commands run with the operator's own credentials.
   app_actions = [
-    "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
@@ -47,6 +48,12 @@ resource "aws_dynamodb_table" "users" {
     name            = "email-index"
     hash_key        = "email"
     projection_type = "ALL"
+  }
+
+  # Revoked-token items ("token#<jti>") carry expires_at_ttl; DynamoDB removes them after.
+  ttl {
+    attribute_name = "expires_at_ttl"
+    enabled        = true
   }
 
   point_in_time_recovery {
