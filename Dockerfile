@@ -32,7 +32,8 @@ RUN apt-get update \
 	&& groupadd --system --gid 10001 fileshare \
 	&& useradd --system --uid 10001 --gid fileshare --home-dir /var/lib/fileshare \
 		--shell /usr/sbin/nologin fileshare \
-	&& install -d -o fileshare -g fileshare -m 0750 /var/lib/fileshare
+	&& install -d -o fileshare -g fileshare -m 0750 /var/lib/fileshare \
+	&& install -d -o fileshare -g fileshare -m 0750 /var/lib/fileshare/nginx
 
 COPY --from=build /out/usr/local/bin/fileshare-fcgi /out/usr/local/bin/fileshare-admin /usr/local/bin/
 COPY conf/ /opt/fileshare/conf/
@@ -48,7 +49,7 @@ ENV FILESHARE_HOME=/opt/fileshare \
 	FCGI_LISTEN=127.0.0.1:9000 \
 	FCGI_ADDR=127.0.0.1:9000 \
 	NGINX_LISTEN=0.0.0.0:8080 \
-	NGINX_STATE_DIR=/tmp/fileshare-nginx
+	NGINX_STATE_DIR=/var/lib/fileshare/nginx
 
 USER 10001:10001
 WORKDIR /var/lib/fileshare

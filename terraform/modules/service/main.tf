@@ -45,11 +45,18 @@ locals {
   # Settings docker/entrypoint.sh reads for the "nginx" role. REAL_IP_FROM makes nginx take the
   # client address from the ALB's X-Forwarded-For, so per-address rate limits see clients.
   nginx_entrypoint_env = {
-    NGINX_LISTEN  = "0.0.0.0:${local.nginx_port}"
+    NGINX_STATE_DIR = local.nginx_state_dir
+    NGINX_LISTEN    = "0.0.0.0:${local.nginx_port}"
     FCGI_ADDR     = local.fcgi_addr
     NGINX_WORKERS = tostring(var.nginx_workers)
     REAL_IP_FROM  = data.aws_vpc.this.cidr_block
   }
+
+  # nginx buffers each upload to a file under its state directory and hands the worker the
+  # file's path (BODY_FILE): both containers mount one task volume at that same path, the app
+  # read-only, so the worker can stream the file to S3 without the body passing through memory.
+  nginx_state_dir = "/var/lib/fileshare/nginx"
+  shared_volume   = "nginx-state"
 
   app_environment   = merge(var.app_settings, local.app_env, local.app_entrypoint_env)
   nginx_environment = local.nginx_entrypoint_env
@@ -60,6 +67,9 @@ locals {
     essential   = true
     command     = ["app"]
     environment = [for k in sort(keys(local.app_environment)) : { name = k, value = local.app_environment[k] }]
+    mountPoints = [
+      { sourceVolume = local.shared_volume, containerPath = local.nginx_state_dir, readOnly = true },
+    ]
     secrets = [
       { name = "SESSION_SECRET", valueFrom = aws_ssm_parameter.session_secret.arn },
     ]
@@ -91,6 +101,9 @@ locals {
     essential   = true
     command     = ["nginx"]
     environment = [for k in sort(keys(local.nginx_environment)) : { name = k, value = local.nginx_environment[k] }]
+    mountPoints = [
+      { sourceVolume = local.shared_volume, containerPath = local.nginx_state_dir, readOnly = false },
+    ]
     portMappings = [
       { name = "http", containerPort = local.nginx_port, hostPort = local.nginx_port, protocol = "tcp" },
     ]
@@ -214,6 +227,11 @@ resource "aws_ecs_task_definition" "app" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
   container_definitions    = jsonencode([local.nginx_container, local.app_container])
+
+  # Task storage shared by nginx (writes uploads) and the app (reads them); see nginx_state_dir.
+  volume {
+    name = local.shared_volume
+  }
 
   runtime_platform {
     operating_system_family = "LINUX"
