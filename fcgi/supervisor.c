@@ -144,7 +144,7 @@ spawn_purge(const struct config *cfg, sigset_t *oldmask)
 	if (pid == 0) {
 		signal(SIGCHLD, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		exit(purge_once(cfg, &st) == 0 ? 0 : 1);
+		exit(purge_once(cfg, clock_now_ms() / 1000, &st) == 0 ? 0 : 1);
 	}
 	return pid;
 }

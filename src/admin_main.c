@@ -19,7 +19,7 @@ static const struct {
 	{ "trial-status", admin_trial_status, 1, "EMAIL          the account's tier and trial, as JSON" },
 	{ "set-tier", admin_set_tier, 1, "EMAIL premium|free   change an account's stored tier" },
 	{ "create-tables", admin_create_tables, 1, "         create the DynamoDB tables (keys, GSIs, TTL)" },
-	{ "purge", admin_purge, 1, "                 delete expired links, their files, and orphan files" },
+	{ "purge", admin_purge, 1, "[--now EPOCH]    delete expired links, their files, and orphan files" },
 	{ "sigv4", admin_sigv4, 0, "--request FILE ...  sign a raw HTTP request with SigV4 (debugging; --help)" },
 };
 

@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "log.h"
+#include "num.h"
 #include "purge.h"
 #include "store.h"
 #include "timeutil.h"
@@ -97,19 +98,24 @@ admin_set_tier(const struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
-/* purge: one pass now; prints the counts as JSON; 1 if the store or blob store failed. */
+/* purge [--now EPOCH]: one pass (as of EPOCH: to reap what will be old by then); prints the
+ * counts as JSON; 1 if the store or blob store failed. */
 int
 admin_purge(const struct config *cfg, int argc, char **argv)
 {
 	struct purge_stats st;
+	int64_t now = clock_now_ms() / 1000;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: fileshare-admin purge\n");
+	if (argc == 3 && !strcmp(argv[1], "--now") &&
+	    num_parse_i64(argv[2], 0, INT64_MAX / 2, &now) == 0)
+		;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: fileshare-admin purge [--now EPOCH_SECONDS]\n");
 		return 2;
 	}
-	rc = purge_once(cfg, &st);
+	memset(&st, 0, sizeof st);
+	rc = purge_once(cfg, now, &st);
 	printf("{\"expired_links\":%llu,\"blobs_deleted\":%llu,\"orphans_deleted\":%llu,\"errors\":%llu}\n",
 	    (unsigned long long)st.expired_links, (unsigned long long)st.blobs_deleted,
 	    (unsigned long long)st.orphans_deleted, (unsigned long long)st.errors);

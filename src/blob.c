@@ -11,6 +11,8 @@ blob_open(const struct config *cfg)
 {
 	if (!strcmp(cfg->blob_backend, "local"))
 		return blob_backend_local.open(cfg);
+	if (!strcmp(cfg->blob_backend, "s3"))
+		return blob_backend_s3.open(cfg);
 	log_errorx("BLOB_BACKEND=%s is not available in this build", cfg->blob_backend);
 	return NULL;
 }

@@ -67,6 +67,7 @@ struct blob {
 };
 
 extern const struct blob_backend blob_backend_local;
+extern const struct blob_backend blob_backend_s3;
 
 struct blob	*blob_open(const struct config *);	/* the backend BLOB_BACKEND names */
 void		 blob_close(struct blob *);		/* NULL ok */

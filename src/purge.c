@@ -101,14 +101,14 @@ done:
 }
 
 int
-purge_once(const struct config *cfg, struct purge_stats *st)
+purge_once(const struct config *cfg, int64_t now, struct purge_stats *st)
 {
 	struct store *s = store_open(cfg);
 	struct blob *b = s ? blob_open(cfg) : NULL;
 	int rc = -1;
 
 	if (s != NULL && b != NULL)
-		rc = purge_run(s, b, clock_now_ms() / 1000, st);
+		rc = purge_run(s, b, now, st);
 	blob_close(b);
 	store_close(s);
 	return rc;

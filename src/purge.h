@@ -24,7 +24,7 @@ struct purge_stats {
 
 /* One full pass at time now. 0, or -1 if the store or blob store failed (logged). */
 int	purge_run(struct store *, struct blob *, int64_t now, struct purge_stats *);
-/* Opens the configured store and blob store, runs one pass, closes them. */
-int	purge_once(const struct config *, struct purge_stats *);
+/* Opens the configured store and blob store, runs one pass as of now, closes them. */
+int	purge_once(const struct config *, int64_t now, struct purge_stats *);
 
 #endif

@@ -5,7 +5,15 @@ on a free loopback port with a temporary state directory, and gives tests an HTT
 Environment: BUILD_DIR (default <repo>/build) chooses the binaries, so the same tests run
 against the plain and the sanitizer builds. Extra variables for the app (USE_DYNAMODB, ...)
 can be supplied per stack.
+
+Logs: every stack's log goes to LOG_DIR (FS_TEST_LOG_DIR, default <BUILD_DIR>/test-logs) and
+stays there after the run, with one secrets-*.json per test process listing the passwords,
+tokens, cookies and keys it used, so tests/security can check that no log of the whole run
+holds any of them. Files older than a day are pruned. spawn-fcgi points its children's stderr
+at /dev/null, so in that mode the workers are started through a shim that sends their stderr
+(log lines and sanitizer reports) to the stack's log as well.
 """
+import glob
 import http.client
 import json
 import os
@@ -18,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -30,8 +39,30 @@ STORE = os.environ.get("FS_TEST_STORE", "sqlite")
 # FS_TEST_BLOBS=s3 keeps file bodies in S3 (s3rver behind the SigV4-verifying proxy).
 BLOB_BACKEND = os.environ.get("FS_TEST_BLOBS", "local")
 sys.path.insert(0, os.path.join(ROOT, "tests", "aws"))
-SANITIZER_RE = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer)")
+SANITIZER_RE = re.compile(r"(ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer|"
+                          r"Sanitizer has encountered a fatal error|Sanitizer:DEADLYSIGNAL)")
 PASSWORD = "correct horse battery staple"
+LOG_DIR = os.environ.get("FS_TEST_LOG_DIR") or os.path.join(BUILD_DIR, "test-logs")
+SECRETS = {PASSWORD}    # every secret value this process used (see the docstring)
+
+
+def _prune_logs(max_age=86400):
+    os.makedirs(LOG_DIR, exist_ok=True)
+    for f in glob.glob(os.path.join(LOG_DIR, "*")):
+        try:
+            if os.path.getmtime(f) < time.time() - max_age:
+                os.remove(f)
+        except OSError:
+            pass
+
+
+_prune_logs()
+
+
+def pytest_sessionfinish(session):
+    path = os.path.join(LOG_DIR, "secrets-%d-%s.json" % (os.getpid(), uuid.uuid4().hex[:8]))
+    with open(path, "w") as f:
+        json.dump(sorted(s for s in SECRETS if s), f)
 
 
 def free_port():
@@ -83,6 +114,8 @@ class Client:
         if json_body is not None:
             body = json.dumps(json_body).encode()
             hdrs["Content-Type"] = "application/json"
+        if isinstance(json_body, dict) and isinstance(json_body.get("password"), str):
+            SECRETS.add(json_body["password"])
         if self.cookie:
             hdrs["Cookie"] = "fs_session=" + self.cookie
         if self.bearer:
@@ -96,6 +129,7 @@ class Client:
             m = re.match(r"fs_session=([^;]*)", v)
             if m:
                 self.cookie = m.group(1) or None
+                SECRETS.add(m.group(1))
         return resp
 
     def get(self, path, **kw):
@@ -123,6 +157,7 @@ class Client:
     def api_token(self):
         r = self.post("/api/auth/tokens", {})
         assert r.status == 201, r
+        SECRETS.add(r.json["token"])
         return r.json["token"]
 
     def shorten(self, url, **opts):
@@ -143,7 +178,7 @@ class Stack:
         self.port = free_port()
         self.base_url = "http://127.0.0.1:%d" % self.port
         self.var_dir = os.path.join(tmpdir, "var")
-        self.log_path = os.path.join(tmpdir, "serve.log")
+        self.log_path = os.path.join(LOG_DIR, "%s-%s-serve.log" % (os.path.basename(tmpdir), uuid.uuid4().hex[:8]))
         self.env = dict(os.environ)
         self.env.update({
             "PORT": str(self.port),
@@ -157,6 +192,12 @@ class Stack:
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=0",
             "UBSAN_OPTIONS": "print_stacktrace=1",
         })
+        if BLOB_BACKEND == "s3":
+            bucket = "it-" + uuid.uuid4().hex[:12]
+            s3 = s3_handle()
+            r = s3.request("PUT", "", bucket=bucket)
+            assert r.status == 200, r.body
+            self.env.update(s3.env(bucket))
         if STORE == "dynamodb":
             prefix = "it-" + uuid.uuid4().hex[:10]
             self.env.update(ddb_env())
@@ -164,6 +205,14 @@ class Stack:
                              "DYNAMODB_USERS_TABLE_NAME": prefix + "-users",
                              "DYNAMODB_URLS_TABLE_NAME": prefix + "-urls"})
         self.env.update(env or {})
+        if mode == "spawn":
+            # serve runs $BUILD_DIR/fileshare-fcgi: a shim that keeps the worker's stderr.
+            shim = os.path.join(tmpdir, "spawn-shim")
+            os.makedirs(shim, exist_ok=True)
+            with open(os.path.join(shim, "fileshare-fcgi"), "w") as f:
+                f.write('#!/bin/sh\nexec 2>>"%s"\nexec "%s/fileshare-fcgi" "$@"\n' % (self.log_path, BUILD_DIR))
+            os.chmod(os.path.join(shim, "fileshare-fcgi"), 0o755)
+            self.env["BUILD_DIR"] = shim
         self.proc = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -199,6 +248,13 @@ class Stack:
                 self.proc.wait()
         self.proc = None
         self.log.close()
+        for name in ("SESSION_SECRET", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            SECRETS.add(self.env.get(name))
+        try:
+            with open(os.path.join(self.var_dir, "session-secret")) as f:
+                SECRETS.add(f.read().strip())
+        except OSError:
+            pass
 
     def read_log(self):
         with open(self.log_path, "rb") as f:
@@ -316,6 +372,53 @@ class Stack:
         rows = self._sql("SELECT %s FROM urls WHERE short_code=?" % attr, (code,))
         return rows[0][0] if rows else None
 
+    # -- the blob store, seen from outside -------------------------------------------------
+    def blob_keys(self):
+        """The keys of the stored blobs (and, for local blobs, the names of partial writes)."""
+        if BLOB_BACKEND == "s3":
+            keys, token = [], None
+            while True:
+                q = {"list-type": "2"}
+                if token:
+                    q["continuation-token"] = token
+                r = s3_handle().request("GET", "", bucket=self.env["S3_BUCKET"], query=q)
+                assert r.status == 200, r.body[:300]
+                body = r.body.decode()
+                keys += re.findall(r"<Key>([^<]*)</Key>", body)
+                m = re.search(r"<NextContinuationToken>([^<]*)</NextContinuationToken>", body)
+                if not m:
+                    return sorted(keys)
+                token = m.group(1)
+        d = os.path.join(self.var_dir, "blobs")
+        names = []
+        for sub in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            p = os.path.join(d, sub)
+            if os.path.isdir(p):
+                names += [n for n in os.listdir(p) if os.path.isfile(os.path.join(p, n))]
+        return sorted(names)
+
+    def put_blob(self, key, data):
+        """Writes a blob behind the app's back (an orphan, as a crash would leave)."""
+        if BLOB_BACKEND == "s3":
+            r = s3_handle().request("PUT", key, body=data, bucket=self.env["S3_BUCKET"])
+            assert r.status == 200, r.body[:300]
+        else:
+            p = os.path.join(self.var_dir, "blobs", key[:2], key)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+
+    def fetch_url(self, url, headers=None):
+        """GET an absolute URL (a presigned S3 URL the app redirected to)."""
+        u = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        try:
+            conn.request("GET", u.path + ("?" + u.query if u.query else ""), headers=headers or {})
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
     def count_links(self):
         if STORE == "dynamodb":
             r = self._ddb("Scan", {"TableName": self.env["DYNAMODB_URLS_TABLE_NAME"], "Select": "COUNT"})
@@ -324,6 +427,16 @@ class Stack:
 
 
 _ddb = None
+_s3 = None
+
+
+def s3_handle():
+    """The session's S3 stand-in (s3rver behind the SigV4-verifying proxy)."""
+    global _s3
+    if _s3 is None:
+        from fakes import start_s3_server
+        _s3 = start_s3_server(buckets=["fileshare-it"])
+    return _s3
 
 
 def ddb_env():
