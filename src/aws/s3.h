@@ -45,7 +45,9 @@
  * ERRORS: each failed call fills struct s3_error (the kind, S3's <Code>, the first line of its
  * <Message>, x-amz-request-id, the HTTP status, the attempts) and is logged once, with the
  * operation, the key, the code and the request id (a HEAD that finds nothing at debug level,
- * other failures at warn). Headers, presigned URLs' signatures and POST policy signatures are
+ * other failures at warn). A HEAD error has no body, hence no code: it is judged by its status
+ * alone (a throttled HEAD, 503 without SlowDown, is retried like any 503 and ends as
+ * S3_ERR_UNAVAILABLE). Headers, presigned URLs' signatures and POST policy signatures are
  * never logged, and neither is the security token (which presigned URLs and POST forms carry).
  *
  * XML: the answers are read by a small scanner (s3_xml_scan), not an XML library. It takes
