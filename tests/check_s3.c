@@ -1644,6 +1644,7 @@ START_TEST(test_stream_without_rewind_not_retried)
 	ck_assert_str_eq(e.code, "InternalError");
 	ck_assert_str_eq(e.request_id, "R500");
 	ck_assert_int_eq(sl.n, 0);
+	ck_assert_int_eq(s3_retry_quota(c.s), DDB_QUOTA_INITIAL);	/* no retry, no charge */
 	log = fake_stop(&f);
 	/* the caller's hash is what is signed and sent */
 	ck_assert_int_eq(count(log, hash), 1);

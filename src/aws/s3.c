@@ -1587,6 +1587,11 @@ run(struct s3 *s, const struct call *c, struct transport_response *resp, struct 
 			cls = s3_retry_classify(err->transport, o.resp.status, o.code);
 			if (cls == DDB_RETRY_NO || err->attempts >= budget)
 				break;
+			if (pr.stream.consumed > 0 && c->body->rewind == NULL) {
+				log_msg(LOG_DEBUG, c->func, "S3 %s: not retried: the body was "
+				    "consumed and cannot be rewound", c->op);
+				break;
+			}
 			cost = cls == DDB_RETRY_TIMEOUT ? DDB_QUOTA_TIMEOUT_COST : DDB_QUOTA_RETRY_COST;
 			if (s->quota < cost) {
 				log_msg(LOG_DEBUG, c->func, "S3 %s: retry quota exhausted", c->op);
@@ -1628,7 +1633,6 @@ done:
 	transport_response_free(&o.resp);
 	buf_free(&pr.path);
 	buf_free(&pr.url);
-	OPENSSL_cleanse(pr.hash, sizeof pr.hash);
 	return rc;
 }
 

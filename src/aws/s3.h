@@ -60,6 +60,10 @@
  * data over S3_XML_MAX_TEXT bytes. Namespaces are not processed: names are compared without
  * their prefix. It is enough for S3's answers and nothing more.
  *
+ * IAM: s3_put_object, the multipart calls and presigned POST forms need s3:PutObject;
+ * s3_multipart_abort s3:AbortMultipartUpload; s3_head_object and presigned GET URLs
+ * s3:GetObject; s3_delete_object s3:DeleteObject; s3_list_objects s3:ListBucket (on the bucket).
+ *
  * Ownership: struct s3 borrows the transport and the credentials provider, which must outlive
  * it. Inputs are borrowed for the duration of a call. Outputs say who frees them.
  */
@@ -180,7 +184,11 @@ struct s3_head {
 	char		content_type[128];	/* "" if absent (or too long) */
 };
 
-/* HeadObject. A missing key is -1 with S3_ERR_NOT_FOUND (logged at debug only). */
+/*
+ * HeadObject. A missing key is -1 with S3_ERR_NOT_FOUND (logged at debug only) -- but only if
+ * the role may s3:ListBucket on the bucket: without it S3 answers 403 (S3_ERR_ACCESS_DENIED)
+ * for keys that do not exist, so as not to reveal which do.
+ */
 int	s3_head_object(struct s3 *, const char *key, struct s3_head *out, struct s3_error *err);
 /* DeleteObject. A key that is not there is success too (S3 answers 204 anyway). */
 int	s3_delete_object(struct s3 *, const char *key, struct s3_error *err);
