@@ -372,7 +372,15 @@ step('upload several files with the picker: progress bars, links, byte-exact dow
 		{ name: 'report.pdf', mimeType: 'application/pdf', buffer: randomBytes(700 * 1024) },
 		{ name: 'notes ünïcode.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\n'.repeat(5000)) },
 	];
+	/* A slow uplink, so the progress bars can be seen moving. */
+	const cdp = await context.newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions',
+	    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
 	await page.locator('#file-input').setInputFiles(files);
+	await page.waitForFunction(() => [...document.querySelectorAll('#uploads progress')]
+	    .some((p) => p.value > 0.05 && p.value < 0.95), null, { timeout: 10000 });
+	await page.locator('#uploads').screenshot({ path: shot('uploads-in-progress-1440.png') });
 	made.files = [];
 	for (const f of files) {
 		const { href } = await uploadedLink(f.name);
@@ -382,6 +390,9 @@ step('upload several files with the picker: progress bars, links, byte-exact dow
 		made.files.push({ code, ...f });
 		await assertText(linkItem(code).locator('.target-text'), f.name);
 	}
+	await cdp.send('Network.emulateNetworkConditions',
+	    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+	await cdp.detach();
 	await page.locator('#uploads').screenshot({ path: shot('uploads-1440.png') });
 
 	/* A real browser download of the first one, through the short link. */

@@ -33,6 +33,7 @@
 		cursor: null,		/* next_cursor of the last page of links shown */
 		shown: new Set(),	/* short codes in the list */
 		queue: [],		/* uploads waiting */
+		xhrs: new Set(),	/* their requests, aborted on signing out */
 		active: 0,		/* uploads running */
 		confirmAction: null,
 		dialogOpener: null,
@@ -202,6 +203,8 @@
 		state.shown.clear();
 		state.cursor = null;
 		state.queue.length = 0;
+		for (const x of state.xhrs)
+			x.abort();
 		showMessage($('auth-notice'), notice || '');
 		showMessage($('signin-error'), '');
 		showMessage($('signup-error'), '');
@@ -626,9 +629,10 @@
 				const copy = el('button', { type: 'button', class: 'button secondary small',
 				    'aria-label': 'Copy ' + displayUrl(link.short_url), text: 'Copy' });
 				copy.addEventListener('click', () => copyText(link.short_url, copy));
-				status.replaceChildren(el('span', { text: 'Uploaded: ' }),
+				status.classList.add('done');
+				status.replaceChildren(el('span', { class: 'visually-hidden', text: 'Uploaded: ' }),
 				    el('a', { href: safeHref(link.short_url), target: '_blank', rel: 'noopener noreferrer',
-					class: 'short-url', text: displayUrl(link.short_url) }), ' ', copy);
+					class: 'short-url', text: displayUrl(link.short_url) }), copy);
 			},
 			fail(text) {
 				li.classList.add('failed');
@@ -673,6 +677,8 @@
 	function send({ file, item }) {
 		return new Promise((resolve) => {
 			const xhr = new XMLHttpRequest();
+			state.xhrs.add(xhr);
+			xhr.addEventListener('loadend', () => state.xhrs.delete(xhr));
 			xhr.open('PUT', '/api/files/' + encodeURIComponent(file.name));
 			xhr.setRequestHeader('Accept', 'application/json');
 			xhr.upload.addEventListener('progress', (e) => {
