@@ -410,6 +410,12 @@ class S3Server(_FakeServer):
         args += list(extra_args)
         self.buckets = list(buckets)
         self.bucket = self.buckets[0] if self.buckets else None
+        # s3rver makes ListObjectsV2 continuation tokens with single DES, which Node's
+        # OpenSSL 3 only has in the legacy provider: without it every truncated listing fails.
+        env = dict(env or {})
+        opts = env.get("NODE_OPTIONS", os.environ.get("NODE_OPTIONS", ""))
+        if "--openssl-legacy-provider" not in opts:
+            env["NODE_OPTIONS"] = (opts + " --openssl-legacy-provider").strip()
         super().__init__(S3_SCRIPT, args, access_key, secret_key, region, startup_timeout, env)
         self.directory = self.info["dir"]
         self.backend_port = self.info["backend_port"]
