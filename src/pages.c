@@ -44,8 +44,10 @@ page(struct response *resp, int status, const char *title, const char *body_html
 	buf_appends(&b, "</main></body></html>\n");
 	resp_header(resp, "Content-Type", "text/html; charset=utf-8");
 	resp_header(resp, "Cache-Control", "private, no-store");
+	/* form-action also governs where the form's answer redirects: the password form's
+	 * answer is a redirect to the link's target, anywhere on the web. */
 	resp_header(resp, "Content-Security-Policy", "default-src 'none'; style-src 'self'; "
-	    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+	    "img-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'");
 	resp_header(resp, "Referrer-Policy", "no-referrer");
 	buf_reset(&resp->body);
 	buf_append(&resp->body, b.data, b.len);

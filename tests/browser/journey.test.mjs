@@ -318,14 +318,10 @@ step('a password-protected link: the visitor page asks for it and refuses a wron
 	assert.ok(!target.hits.includes('/secret'));
 });
 
-/*
- * KNOWN BUG, outside this suite's files: the password page's CSP (src/pages.c) says
- * form-action 'self', and Chromium applies form-action to the redirect that answers the form,
- * so the right password lands on a blocked navigation instead of the target. The fix is
- * form-action 'self' http: https: in pages.c; this test then passes as it is.
- */
+/* Chromium applies the page's form-action to the redirect that answers the form, so the
+ * password page allows http: and https: targets there (src/pages.c). */
 step('a password-protected link: the right password opens the target', async () => {
-	const visitor = await visitorPage({ watched: false });
+	const visitor = await visitorPage();
 	await visitor.goto(made.protected.short_url);
 	await visitor.getByLabel('Password').fill('open sesame');
 	await visitor.getByRole('button', { name: 'Open link' }).click();
@@ -334,7 +330,7 @@ step('a password-protected link: the right password opens the target', async () 
 	} finally {
 		await visitor.close();
 	}
-}, { todo: "src/pages.c: the password page's form-action 'self' blocks the redirect to the target" });
+});
 
 step('max clicks: after its last click a link shows the expired page (410)', async () => {
 	const link = await shorten(`${target.base}/once`, { clicks: 1 });
