@@ -11,5 +11,9 @@ int	admin_set_tier(const struct config *, int argc, char **argv);
 int	admin_purge(const struct config *, int argc, char **argv);
 int	admin_create_tables(const struct config *, int argc, char **argv);
 int	admin_sigv4(const struct config *, int argc, char **argv);	/* cfg unused (NULL) */
+/* admin_migrate.c: moving data between the stores (docs/migration.md) */
+int	admin_migrate(const struct config *, int argc, char **argv);
+int	admin_export(const struct config *, int argc, char **argv);
+int	admin_dump(const struct config *, int argc, char **argv);
 
 #endif

@@ -20,6 +20,9 @@ static const struct {
 	{ "set-tier", admin_set_tier, 1, "EMAIL premium|free   change an account's stored tier" },
 	{ "create-tables", admin_create_tables, 1, "         create the DynamoDB tables (keys, GSIs, TTL)" },
 	{ "purge", admin_purge, 1, "[--now EPOCH]    delete expired links, their files, and orphan files" },
+	{ "migrate", admin_migrate, 1, "--from sqlite:PATH --to dynamodb [--dry-run] ...  copy SQLite data to DynamoDB, verified" },
+	{ "export", admin_export, 1, "--from dynamodb --to sqlite:PATH [--dry-run] ...  copy DynamoDB data to SQLite (rollback), verified" },
+	{ "dump", admin_dump, 1, "--from sqlite:PATH|dynamodb  the canonical dump (sorted lines) and its SHA-256" },
 	{ "sigv4", admin_sigv4, 0, "--request FILE ...  sign a raw HTTP request with SigV4 (debugging; --help)" },
 };
 
