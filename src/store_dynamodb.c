@@ -844,7 +844,9 @@ ddb_links_list(struct store *base, const char *user_id, int64_t now, const char 
 		if (ddb_op(s->ddb, "Query", req, &resp, &e) == -1)
 			rc = unavailable("list links", &e);
 		else {
-			if (json_object_object_get_ex(resp, "Items", &items))
+			/* A malformed answer must not abort the worker (json-c asserts on arrays). */
+			if (json_object_object_get_ex(resp, "Items", &items) &&
+			    json_object_is_type(items, json_type_array))
 				for (i = 0; i < json_object_array_length(items); i++)
 					page_add(page, want, json_object_array_get_idx(items, i));
 			if (json_object_object_get_ex(resp, "LastEvaluatedKey", &lek))
@@ -932,9 +934,12 @@ scan_page(struct store_ddb *s, json_object *req, json_object **start, json_objec
 	json_object_put(req);
 	if (rc == -1) {
 		unavailable("scan", &e);
+		json_object_put(*resp_out);	/* a conditional-type error hands its body out */
+		*resp_out = NULL;
 		return -1;
 	}
-	if (!json_object_object_get_ex(*resp_out, "Items", items_out))
+	if (!json_object_object_get_ex(*resp_out, "Items", items_out) ||
+	    !json_object_is_type(*items_out, json_type_array))
 		*items_out = NULL;
 	if (json_object_object_get_ex(*resp_out, "LastEvaluatedKey", &lek))
 		*start = json_object_get(lek);
