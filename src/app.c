@@ -94,18 +94,23 @@ path_match(const char *pattern, const char *path, char *pbuf, size_t n, const ch
  * CSRF: a state-changing request authenticated by cookie must come from our own pages:
  * its Origin is PUBLIC_BASE_URL or the Host it was sent to, or (no Origin) the browser says
  * Sec-Fetch-Site: same-origin. Bearer requests carry no ambient credentials and are exempt.
+ * The Host form must also have PUBLIC_BASE_URL's scheme: http://host is another origin than
+ * https://host, one a network attacker can serve pages from, and browsers that do not count
+ * the scheme in SameSite would still send the cookie from there.
  */
 static bool
 csrf_ok(struct ctx *c)
 {
 	const char *origin = req_header(c->req, "origin"), *host, *sfs, *o;
+	const char *base = c->app->cfg->public_base_url, *b = strstr(base, "://");
 
 	if (origin != NULL) {
-		if (!strcasecmp(origin, c->app->cfg->public_base_url))
+		if (!strcasecmp(origin, base))
 			return true;
 		host = req_header(c->req, "host");
 		o = strstr(origin, "://");
-		return host != NULL && o != NULL && !strcasecmp(o + 3, host);
+		return host != NULL && o != NULL && b != NULL && o - origin == b - base &&
+		    !strncasecmp(origin, base, (size_t)(o - origin)) && !strcasecmp(o + 3, host);
 	}
 	sfs = req_header(c->req, "sec-fetch-site");
 	return sfs != NULL && !strcmp(sfs, "same-origin");
