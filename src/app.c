@@ -283,6 +283,23 @@ done:
 	return obj;
 }
 
+int
+app_json_text(json_object *obj, const char *key, struct buf *out)
+{
+	json_object *v;
+
+	buf_reset(out);
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_string))
+		buf_append(out, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	else if (json_object_is_type(v, json_type_int))
+		buf_printf(out, "%lld", (long long)json_object_get_int64(v));
+	else
+		return -1;
+	return 1;
+}
+
 void
 app_send_json(struct ctx *c, int status, json_object *obj)
 {

@@ -47,6 +47,9 @@ void	app_handle(struct app *, struct request *, struct response *);
 
 /* For handlers: reads the body as a JSON object (NULL after answering 400/413 itself). */
 json_object *app_json_body(struct ctx *);
+/* Member key of a JSON body as text (strings as they are, integers in decimal) into out:
+ * 0 if absent or null, 1 if present, -1 if of another type. */
+int	app_json_text(json_object *obj, const char *key, struct buf *out);
 /* Sends obj as the JSON body with status; takes ownership of obj. */
 void	app_send_json(struct ctx *, int status, json_object *obj);
 /* Maps a store failure to 503 (unavailable) or 500. */

@@ -151,26 +151,6 @@ links_store(struct ctx *c, struct link *links, size_t n, bool custom)
 	}
 }
 
-/* Reads member key as text: numbers and strings alike. 0 absent/null, 1 present, -1 wrong type. */
-static int
-member_text(json_object *obj, const char *key, struct buf *out)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-		return 0;
-	buf_reset(out);
-	if (json_object_is_type(v, json_type_string)) {
-		buf_append(out, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-		return 1;
-	}
-	if (json_object_is_type(v, json_type_int)) {
-		buf_printf(out, "%lld", (long long)json_object_get_int64(v));
-		return 1;
-	}
-	return -1;
-}
-
 /* POST /api/links {url, slug?, expires_in?, max_clicks?, password?}: 201 with the link;
  * 400 invalid_url/invalid_slug/invalid_expiry/invalid_max_clicks/invalid_json; 403
  * premium_required; 409 slug_taken; 429 link_quota_reached; 503 store down. */
@@ -187,11 +167,11 @@ h_link_create(struct ctx *c)
 
 	if (body == NULL)
 		return;
-	has_url = member_text(body, "url", &url);
-	has_slug = member_text(body, "slug", &slug);
-	has_exp = member_text(body, "expires_in", &exp);
-	has_clicks = member_text(body, "max_clicks", &clicks);
-	has_pw = member_text(body, "password", &pw);
+	has_url = app_json_text(body, "url", &url);
+	has_slug = app_json_text(body, "slug", &slug);
+	has_exp = app_json_text(body, "expires_in", &exp);
+	has_clicks = app_json_text(body, "max_clicks", &clicks);
+	has_pw = app_json_text(body, "password", &pw);
 	if (has_url != 1 || has_slug < 0 || has_exp < 0 || has_clicks < 0 || has_pw < 0) {
 		resp_error(c->resp, 400, has_url != 1 ? "invalid_url" : "bad_request", has_url != 1 ?
 		    "Send the address to shorten as url, a string starting with http:// or https://." :

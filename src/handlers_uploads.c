@@ -22,24 +22,6 @@
 #define POST_TTL_S	900		/* the presigned form */
 #define TICKET_TTL_S	3600		/* completing it */
 
-/* Reads member key as text (strings and integers). 0 absent, 1 present, -1 wrong type. */
-static int
-text(json_object *obj, const char *key, struct buf *out)
-{
-	json_object *v;
-
-	buf_reset(out);
-	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-		return 0;
-	if (json_object_is_type(v, json_type_string))
-		buf_append(out, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-	else if (json_object_is_type(v, json_type_int))
-		buf_printf(out, "%lld", (long long)json_object_get_int64(v));
-	else
-		return -1;
-	return 1;
-}
-
 /* POST /api/uploads {filename, size, content_type?, expires_in?, max_clicks?, password?}:
  * 201 {upload_id, url, fields, expires_at}; 400 bad input; 403 premium_required; 413
  * file_too_large; 501 direct_upload_unavailable (local blobs). */
@@ -61,12 +43,12 @@ h_upload_create(struct ctx *c)
 	memset(&o, 0, sizeof o);
 	if (body == NULL)
 		return;
-	hn = text(body, "filename", &name);
-	hs = text(body, "size", &size);
-	ht = text(body, "content_type", &type);
-	he = text(body, "expires_in", &exp);
-	hc = text(body, "max_clicks", &clicks);
-	hp = text(body, "password", &pw);
+	hn = app_json_text(body, "filename", &name);
+	hs = app_json_text(body, "size", &size);
+	ht = app_json_text(body, "content_type", &type);
+	he = app_json_text(body, "expires_in", &exp);
+	hc = app_json_text(body, "max_clicks", &clicks);
+	hp = app_json_text(body, "password", &pw);
 	if (hn != 1 || hs != 1 || ht < 0 || he < 0 || hc < 0 || hp < 0 ||
 	    num_parse_i64(size.data, 0, INT64_MAX, &bytes) == -1) {
 		resp_error(c->resp, 400, "bad_request",

@@ -2,7 +2,10 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "encode.h"
 
 
 struct store *
@@ -62,4 +65,38 @@ bool
 link_is_live(const struct link *l, int64_t now)
 {
 	return now < l->expires_at && (l->max_clicks == 0 || l->click_count < l->max_clicks);
+}
+
+void
+store_cursor_make(const struct link *l, char out[128])
+{
+	char raw[RFC3339_LEN + CODE_MAX + 2];
+	int n;
+
+	time_format(l->created_at, raw);
+	n = snprintf(raw + RFC3339_LEN - 1, sizeof raw - (RFC3339_LEN - 1), "|%s", l->short_code);
+	b64url_encode((unsigned char *)raw, (size_t)(RFC3339_LEN - 1 + n), out);
+}
+
+int
+store_cursor_parse(const char *cursor, char created[RFC3339_LEN], char code[CODE_MAX])
+{
+	unsigned char raw[RFC3339_LEN + CODE_MAX + 2];
+	long n = b64url_decode(cursor, strlen(cursor), raw, sizeof raw - 1);
+	char *bar;
+	int64_t t;
+
+	if (n <= RFC3339_LEN)
+		return -1;
+	raw[n] = '\0';
+	bar = strchr((char *)raw, '|');
+	if (bar == NULL || bar - (char *)raw != RFC3339_LEN - 1 || bar[1] == '\0' ||
+	    strlen(bar + 1) >= CODE_MAX)
+		return -1;
+	*bar = '\0';
+	if (time_parse((char *)raw, &t) == -1)
+		return -1;
+	strcpy(created, (char *)raw);
+	strcpy(code, bar + 1);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "timeutil.h"
 
 enum store_rc {
 	STORE_OK = 0,
@@ -131,6 +132,10 @@ void		 store_close(struct store *);	/* NULL is a no-op */
 const char	*store_rc_str(enum store_rc);
 void		 link_free(struct link *);		/* frees the strings; NULL ok */
 void		 link_page_free(struct link_page *);	/* frees every link and the array */
+/* The listing cursor both backends give out: base64url of "<created_at>|<short_code>" of the
+ * last link of a page, opaque to clients. parse: 0, or -1 if s is not one. */
+void		 store_cursor_make(const struct link *, char out[128]);
+int		 store_cursor_parse(const char *s, char created[RFC3339_LEN], char code[CODE_MAX]);
 /* A link is live when it has not expired and has clicks left. */
 bool		 link_is_live(const struct link *, int64_t now);
 

@@ -768,41 +768,19 @@ ddb_link_open(struct store *base, const char *code, int64_t now, bool unlocked, 
 	return rc;
 }
 
-/* Cursor: base64url of "<created_at>|<short_code>", the same as store_sqlite's. */
+/* The listing cursor (store.h) as the ExclusiveStartKey of the user-index Query. */
 static int
 cursor_key(const char *cursor, const char *user_id, json_object **key)
 {
-	unsigned char raw[RFC3339_LEN + CODE_MAX + 2];
-	long n = b64url_decode(cursor, strlen(cursor), raw, sizeof raw - 1);
-	char *bar;
-	int64_t t;
+	char created[RFC3339_LEN], code[CODE_MAX];
 
-	if (n <= RFC3339_LEN)
-		return -1;
-	raw[n] = '\0';
-	bar = strchr((char *)raw, '|');
-	if (bar == NULL || bar - (char *)raw != RFC3339_LEN - 1 || bar[1] == '\0' ||
-	    strlen(bar + 1) >= CODE_MAX)
-		return -1;
-	*bar = '\0';
-	if (time_parse((char *)raw, &t) == -1)
+	if (store_cursor_parse(cursor, created, code) == -1)
 		return -1;
 	*key = json_object_new_object();
-	ddb_item_set_s(*key, DDB_URLS_HASH_KEY, bar + 1);
+	ddb_item_set_s(*key, DDB_URLS_HASH_KEY, code);
 	ddb_item_set_s(*key, DDB_URLS_USER_ATTR, user_id);
-	ddb_item_set_s(*key, DDB_URLS_USER_INDEX_SORT, (char *)raw);
+	ddb_item_set_s(*key, DDB_URLS_USER_INDEX_SORT, created);
 	return 0;
-}
-
-static void
-cursor_of(const struct link *l, char out[128])
-{
-	char raw[RFC3339_LEN + CODE_MAX + 2];
-	int n;
-
-	time_format(l->created_at, raw);
-	n = snprintf(raw + RFC3339_LEN - 1, sizeof raw - (RFC3339_LEN - 1), "|%s", l->short_code);
-	b64url_encode((unsigned char *)raw, (size_t)(RFC3339_LEN - 1 + n), out);
 }
 
 static void
@@ -863,7 +841,7 @@ ddb_links_list(struct store *base, const char *user_id, int64_t now, const char 
 	if (page->n > limit) {
 		link_free(&page->links[limit]);
 		page->n = limit;
-		cursor_of(&page->links[limit - 1], page->next_cursor);
+		store_cursor_make(&page->links[limit - 1], page->next_cursor);
 	}
 	return STORE_OK;
 }

@@ -643,41 +643,6 @@ sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocke
 	return STORE_OK;	/* protected and not unlocked: l->password_hash is set */
 }
 
-/* Cursor: base64url of "<created_at RFC 3339>|<short_code>", opaque to clients. */
-static int
-cursor_parse(const char *cursor, char created[RFC3339_LEN], char code[CODE_MAX])
-{
-	unsigned char raw[RFC3339_LEN + CODE_MAX + 2];
-	long n = b64url_decode(cursor, strlen(cursor), raw, sizeof raw - 1);
-	char *bar;
-	int64_t t;
-
-	if (n <= RFC3339_LEN)
-		return -1;
-	raw[n] = '\0';
-	bar = strchr((char *)raw, '|');
-	if (bar == NULL || bar - (char *)raw != RFC3339_LEN - 1 || strlen(bar + 1) >= CODE_MAX ||
-	    bar[1] == '\0')
-		return -1;
-	*bar = '\0';
-	if (time_parse((char *)raw, &t) == -1)
-		return -1;
-	strcpy(created, (char *)raw);
-	strcpy(code, bar + 1);
-	return 0;
-}
-
-static void
-cursor_make(const struct link *l, char out[128])
-{
-	char raw[RFC3339_LEN + CODE_MAX + 2];
-	int n;
-
-	time_format(l->created_at, raw);
-	n = snprintf(raw + RFC3339_LEN - 1, sizeof raw - (RFC3339_LEN - 1), "|%s", l->short_code);
-	b64url_encode((unsigned char *)raw, (size_t)(RFC3339_LEN - 1 + n), out);
-}
-
 /* Collects up to limit rows of a LINK_COLS statement into page. */
 static enum store_rc
 collect(struct store_sqlite *s, sqlite3_stmt *st, size_t limit, struct link_page *page,
@@ -717,7 +682,7 @@ sqlite_links_list(struct store *base, const char *user_id, int64_t now, const ch
 	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	if (cursor != NULL && *cursor != '\0') {
-		if (cursor_parse(cursor, created, code) == -1)
+		if (store_cursor_parse(cursor, created, code) == -1)
 			return STORE_CONFLICT;	/* the caller answers 400 bad cursor */
 		sqlite3_bind_text(st, 3, created, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 4, code, -1, SQLITE_TRANSIENT);
@@ -726,7 +691,7 @@ sqlite_links_list(struct store *base, const char *user_id, int64_t now, const ch
 	if ((rc = collect(s, st, limit, page, &more, "list links")) != STORE_OK)
 		return rc;
 	if (more && page->n > 0)
-		cursor_make(&page->links[page->n - 1], page->next_cursor);
+		store_cursor_make(&page->links[page->n - 1], page->next_cursor);
 	return STORE_OK;
 }
 
