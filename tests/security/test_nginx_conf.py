@@ -86,6 +86,11 @@ def test_security_headers(conf):
 def test_methods_hidden_files_and_json_errors(conf):
     assert re.search(r"if \(\$request_method !~ \^\(GET\|HEAD\|POST\|PUT\|DELETE\)\$\) \{\s*return 405;", conf)
     assert "location ~ /\\. {" in location(conf, "location ^~ /static/ {")
-    for status in ("400", "405", "413", "429", "503"):
+    for status in ("400", "405", "413", "429", "500", "503"):
         assert "/_errors/%s.json" % status in conf, status
-    assert "internal;" in location(conf, "location ^~ /_errors/ {")
+    errors = location(conf, "location ^~ /_errors/ {")
+    assert "internal;" in errors
+    # an upload's error page must not be refused for the upload's own size
+    assert "client_max_body_size 0;" in errors
+    # nginx's own 500 on an upload is the disk being full: 507 storage_full, as the app says
+    assert "return 507" in location(conf, "location = /_errors/500.json {")
