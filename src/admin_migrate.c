@@ -52,7 +52,7 @@
 struct mopts {
 	const char	*from, *to, *checkpoint;
 	bool		 include_expired, dry_run, no_verify;
-	int64_t		 workers, segments, chunk, now;
+	int64_t		 workers, segments, chunk, now, progress_ms;
 };
 
 static int
@@ -62,10 +62,11 @@ usage_err(const char *cmd, const char *msg)
 	if (!strcmp(cmd, "migrate"))
 		fprintf(stderr, "usage: fileshare-admin migrate --from sqlite:PATH --to dynamodb "
 		    "[--checkpoint FILE] [--include-expired] [--dry-run] [--no-verify] "
-		    "[--parallel N] [--segments N] [--chunk N]\n");
+		    "[--parallel N] [--segments N] [--chunk N] [--progress-interval MS]\n");
 	else if (!strcmp(cmd, "export"))
 		fprintf(stderr, "usage: fileshare-admin export --from dynamodb --to sqlite:PATH "
-		    "[--include-expired] [--dry-run] [--segments N]\n");
+		    "[--include-expired] [--dry-run] [--no-verify] [--segments N] "
+		    "[--progress-interval MS]\n");
 	else
 		fprintf(stderr, "usage: fileshare-admin dump --from sqlite:PATH|dynamodb "
 		    "[--include-expired] [--segments N] [--now EPOCH]\n");
@@ -85,6 +86,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct mopts *o)
 		{ "--segments", 1, 64, offsetof(struct mopts, segments) },
 		{ "--chunk", 1, 100000, offsetof(struct mopts, chunk) },
 		{ "--now", 1, 253402300799LL, offsetof(struct mopts, now) },
+		{ "--progress-interval", 10, 3600000, offsetof(struct mopts, progress_ms) },
 	};
 	char msg[256];
 	size_t j;
@@ -94,6 +96,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct mopts *o)
 	o->workers = DEFAULT_WORKERS;
 	o->segments = DEFAULT_SEGMENTS;
 	o->chunk = DEFAULT_CHUNK;
+	o->progress_ms = 1000;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL, *eq = strchr(a, '=');
 		char name[64];
@@ -1588,6 +1591,7 @@ admin_migrate(const struct config *cfg, int argc, char **argv)
 	if (!o.dry_run && ckpt_load(&g) == -1)
 		goto out;
 	mprogress_init(&g.pr, "migrate");
+	g.pr.interval_us = o.progress_ms * 1000;
 	/* Workers first, so they inherit no SQLite connection. */
 	w.cfg = cfg;
 	w.dry_run = o.dry_run;
@@ -1692,6 +1696,7 @@ admin_migrate(const struct config *cfg, int argc, char **argv)
 	} else if (verified && !verify_ok(&v)) {
 		/* What was lost is not behind the watermark: the next run must be a full pass. */
 		(void)unlink(g.ckpt);
+		printf("the checkpoint was removed: the next run is a full pass\n");
 	}
 	if (loss)
 		printf("result: FAILED: some data is not in DynamoDB (see above); fix and run "
@@ -1932,6 +1937,7 @@ admin_export(const struct config *cfg, int argc, char **argv)
 		return 1;
 	xr.dry_run = o.dry_run;
 	mprogress_init(&pr, "export");
+	pr.interval_us = o.progress_ms * 1000;
 	w.cfg = cfg;
 	if ((pool = mpool_start((int)o.segments, wtask, wfini, &w)) == NULL)
 		goto out;

@@ -186,6 +186,7 @@ struct mprogress {
 	int64_t		 total, done;
 	int64_t		 phase_started_us, last_us;
 	int64_t		 phase_done0;
+	int64_t		 interval_us;	/* between plain lines: 1 s unless set */
 	bool		 tty, drawn;
 };
 void	mprogress_init(struct mprogress *, const char *what);

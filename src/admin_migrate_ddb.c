@@ -371,7 +371,7 @@ mddb_scan(struct mddb *m, const char *table, int seg, int total,
 	size_t i;
 	int round = 0;
 
-	do {
+	for (;;) {
 		req = json_object_new_object();
 		json_object_object_add(req, "TableName", json_object_new_string(table));
 		if (total > 1) {
@@ -410,6 +410,7 @@ mddb_scan(struct mddb *m, const char *table, int seg, int total,
 		if (json_object_object_get_ex(resp, "LastEvaluatedKey", &lek))
 			start = json_object_get(lek);
 		json_object_put(resp);
-	} while (start != NULL);
-	return 0;
+		if (start == NULL)
+			return 0;	/* the last page */
+	}
 }

@@ -306,6 +306,7 @@ mprogress_init(struct mprogress *pr, const char *what)
 	memset(pr, 0, sizeof *pr);
 	pr->what = what;
 	pr->tty = isatty(STDERR_FILENO) == 1;
+	pr->interval_us = 1000000;
 }
 
 void
@@ -341,7 +342,7 @@ mprogress_update(struct mprogress *pr, int64_t done, bool force)
 	int i, fill;
 
 	pr->done = done;
-	if (!force && now - pr->last_us < (pr->tty ? 100000 : 1000000))
+	if (!force && now - pr->last_us < (pr->tty ? 100000 : pr->interval_us))
 		return;
 	pr->last_us = now;
 	rate = el > 0.05 ? (double)(done - pr->phase_done0) / el : 0;
