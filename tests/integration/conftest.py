@@ -9,7 +9,8 @@ can be supplied per stack.
 Logs: every stack's log goes to LOG_DIR (FS_TEST_LOG_DIR, default <BUILD_DIR>/test-logs) and
 stays there after the run, with one secrets-*.json per test process listing the passwords,
 tokens, cookies and keys it used, so tests/security can check that no log of the whole run
-holds any of them. Files older than a day are pruned. spawn-fcgi points its children's stderr
+holds any of them. Files older than six hours are pruned (no test run takes that long,
+and an older log may come from older code). spawn-fcgi points its children's stderr
 at /dev/null, so in that mode the workers are started through a shim that sends their stderr
 (log lines and sanitizer reports) to the stack's log as well.
 """
@@ -46,7 +47,7 @@ LOG_DIR = os.environ.get("FS_TEST_LOG_DIR") or os.path.join(BUILD_DIR, "test-log
 SECRETS = {PASSWORD}    # every secret value this process used (see the docstring)
 
 
-def _prune_logs(max_age=86400):
+def _prune_logs(max_age=6 * 3600):
     os.makedirs(LOG_DIR, exist_ok=True)
     for f in glob.glob(os.path.join(LOG_DIR, "*")):
         try:
