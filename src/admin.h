@@ -15,5 +15,6 @@ int	admin_sigv4(const struct config *, int argc, char **argv);	/* cfg unused (NU
 int	admin_migrate(const struct config *, int argc, char **argv);
 int	admin_export(const struct config *, int argc, char **argv);
 int	admin_dump(const struct config *, int argc, char **argv);
+int	admin_migrate_blobs(const struct config *, int argc, char **argv);	/* _blobs.c */
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
 	{ "purge", admin_purge, 1, "[--now EPOCH]    delete expired links, their files, and orphan files" },
 	{ "migrate", admin_migrate, 1, "--from sqlite:PATH --to dynamodb [--dry-run] ...  copy SQLite data to DynamoDB, verified" },
 	{ "export", admin_export, 1, "--from dynamodb --to sqlite:PATH [--dry-run] ...  copy DynamoDB data to SQLite (rollback), verified" },
+	{ "migrate-blobs", admin_migrate_blobs, 1, "--to s3 [--dry-run] ...  copy the local blobs to S3_BUCKET, verified" },
 	{ "dump", admin_dump, 1, "--from sqlite:PATH|dynamodb  the canonical dump (sorted lines) and its SHA-256" },
 	{ "sigv4", admin_sigv4, 0, "--request FILE ...  sign a raw HTTP request with SigV4 (debugging; --help)" },
 };

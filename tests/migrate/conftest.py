@@ -122,6 +122,7 @@ def make_source(tmp_path_factory, users, links, seed):
         r = c.request("PUT", "/api/files/app%20file.txt", body=b"hello from the app\n",
                       headers={"Content-Type": "text/plain"})
         assert r.status in (200, 201), r
+        app_file = r.json["short_code"]
         old_cookie = c.cookie
         r = c.post("/api/auth/logout", {})
         assert r.status in (200, 204), r
@@ -133,7 +134,7 @@ def make_source(tmp_path_factory, users, links, seed):
                         "--now", str(now), "--owner-email", email],
                        capture_output=True, text=True, check=True)
     return {"path": s.sqlite_path, "email": email, "summary": json.loads(g.stdout), "now": now,
-            "old_cookie": old_cookie, "app_link": app_link, "blob_dir": os.path.join(s.var_dir, "blobs"),
+            "old_cookie": old_cookie, "app_link": app_link, "app_file": app_file, "blob_dir": os.path.join(s.var_dir, "blobs"),
             "var_dir": s.var_dir}
 
 
