@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -113,6 +115,9 @@ worker_run(int listen_fd, const struct config *cfg)
 	struct request req;
 	struct response resp;
 	struct app app;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	bool unix_listener;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
@@ -130,6 +135,8 @@ worker_run(int listen_fd, const struct config *cfg)
 		store_close(app.store);
 		return 1;
 	}
+	unix_listener = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	    ss.ss_family == AF_UNIX;
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_errorx("FCGX_Init failed");
 		store_close(app.store);
@@ -149,6 +156,17 @@ worker_run(int listen_fd, const struct config *cfg)
 		resp_reset(&resp);
 		app_handle(&app, &req, &resp);
 		write_response(&fr, &resp);
+		/*
+		 * libfcgi closes a connection with shutdown(), then poll()s until nginx has read
+		 * the answer and closed its end, then close(): the worker waited one turn of
+		 * nginx's event loop after every request (strace -c: a poll per request; bench/run:
+		 * workers mostly idle at 5,300 redirects/s). On a unix socket nothing is lost by
+		 * closing at once: what was written stays readable by nginx (there is no RST),
+		 * and FCGX_Finish_r has read the request's stdin to its end. libfcgi skips the
+		 * linger for a "detached" request; a TCP connection keeps it.
+		 */
+		if (unix_listener)
+			fr.detached = 1;
 		FCGX_Finish_r(&fr);
 		req_free(&req);
 	}
