@@ -462,6 +462,9 @@ def finish_stack(stack):
     stack.stop()
     reports = stack.sanitizer_reports()
     assert not reports, "sanitizer reports in %s:\n%s" % (stack.log_path, "\n".join(reports[:20]))
+    # A worker the supervisor had to SIGKILL at shutdown was stuck, and never ran its leak check.
+    stuck = [l for l in stack.read_log().splitlines() if "still busy after" in l]
+    assert not stuck, "workers killed at shutdown in %s:\n%s" % (stack.log_path, "\n".join(stuck[:5]))
 
 
 @pytest.fixture(scope="session")
