@@ -197,7 +197,7 @@ def main():
     toks = []
     for i in range(max(1, a.users // 10)):
         jti = b64u(rng, 16)
-        exp = now + rng.randrange(60, 30 * day) if rng.random() < 0.7 else now - rng.randrange(1, 30 * day)
+        exp = now + rng.randrange(3600, 30 * day) if rng.random() < 0.7 else now - rng.randrange(1, 30 * day)
         toks.append((jti, exp))
     db.executemany("INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)", toks)
     db.commit()
