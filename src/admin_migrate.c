@@ -1666,6 +1666,9 @@ admin_migrate(const struct config *cfg, int argc, char **argv)
 	if (g.fatal[0]) {
 		printf("result: STOPPED: %s\n", g.fatal);
 		fprintf(stderr, "fileshare-admin migrate: %s\n", g.fatal);
+		if (strstr(g.fatal, "ResourceNotFoundException") != NULL)
+			fprintf(stderr, "fileshare-admin migrate: do the tables exist? (Terraform, or "
+			    "fileshare-admin create-tables)\n");
 		goto out;
 	}
 	if (o.dry_run) {
