@@ -999,6 +999,7 @@ struct scanrun {
 	bool		 include_expired, users_table, keep_aux;
 	struct lines	*recs, *claims, *quota;
 	long		 records, expired, nclaims, nquota, other, calls, resent, throttled;
+	long		 expired_tokens, expired_links;	/* (totals only) */
 	char		 fatal[512];
 	struct mprogress *pr;
 };
@@ -1106,6 +1107,10 @@ ddb_dump(struct mpool *pool, int segments, int64_t now, bool include_expired, st
 		}
 		tot->records += s.records;
 		tot->expired += s.expired;
+		if (t == 0)
+			tot->expired_tokens = s.expired;
+		else
+			tot->expired_links = s.expired;
 		tot->nclaims += s.nclaims;
 		tot->nquota += s.nquota;
 		tot->other += s.other;
@@ -1990,7 +1995,8 @@ admin_export(const struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	memcpy(totals, xr.c, sizeof totals);
-	totals[MK_LINK][C_SKIPPED] = tot.expired;
+	totals[MK_TOKEN][C_SKIPPED] = tot.expired_tokens;
+	totals[MK_LINK][C_SKIPPED] = tot.expired_links;
 	printf("export DynamoDB (%s, %s) -> %s%s\n", cfg->users_table, cfg->urls_table, path,
 	    o.dry_run ? " -- DRY RUN, nothing written; the counts say what a run would do" : "");
 	counts_print(stdout, totals);

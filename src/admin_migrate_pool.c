@@ -353,10 +353,17 @@ mprogress_update(struct mprogress *pr, int64_t done, bool force)
 		for (i = 0; i < 30; i++)
 			bar[i] = i < fill ? '#' : '-';
 		bar[30] = '\0';
-		fprintf(stderr, "\r\033[K%s %-7s [%s] %lld/%lld items  %.0f/s  ETA %s", pr->what,
-		    pr->phase, bar, (long long)done, (long long)pr->total, rate, eta);
+		if (pr->total <= 0)
+			fprintf(stderr, "\r\033[K%s %s %lld items  %.0f/s", pr->what, pr->phase,
+			    (long long)done, rate);
+		else
+			fprintf(stderr, "\r\033[K%s %-7s [%s] %lld/%lld items  %.0f/s  ETA %s",
+			    pr->what, pr->phase, bar, (long long)done, (long long)pr->total, rate, eta);
 		pr->drawn = true;
-	} else
+	} else if (pr->total <= 0)	/* a scan: the total is not known in advance */
+		fprintf(stderr, "%s: %s %lld items, %.0f items/s\n", pr->what, pr->phase,
+		    (long long)done, rate);
+	else
 		fprintf(stderr, "%s: %s %lld/%lld items (%d%%), %.0f items/s, eta %s\n", pr->what,
 		    pr->phase, (long long)done, (long long)pr->total,
 		    pr->total > 0 ? (int)(100 * done / pr->total) : 100, rate, eta);

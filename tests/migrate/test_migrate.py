@@ -263,6 +263,8 @@ def test_unprocessed_items_throttling_and_resets_lose_nothing(admin, ddb, small_
     admin.create_tables(prefix)
     ddb.clear_faults()
     ddb.add_faults([
+        {"type": "throttle", "operation": "BatchWriteItem", "nth": 3, "count": 2},    # certainly
+        {"type": "unprocessed", "operation": "BatchWriteItem", "nth": 2, "items": 5},
         {"type": "unprocessed", "operation": "BatchWriteItem", "probability": 0.3, "items": 8, "seed": 7},
         {"type": "unprocessed", "operation": "BatchGetItem", "probability": 0.2, "items": 30, "seed": 9},
         {"type": "throttle", "operations": ["BatchWriteItem", "BatchGetItem", "Scan"], "probability": 0.03,
