@@ -1,14 +1,23 @@
 /*
- * adapter: the only file that knows libfcgi. It turns FastCGI params and streams into a
- * struct request, hands it to the app, and writes the struct response back.
+ * adapter: the only file that knows libfcgi. A worker is one event loop over the listening
+ * socket and every connection nginx keeps open to it (fastcgi_keep_conn + upstream keepalive:
+ * no connect, accept and close per request). libfcgi reads and writes each request, one
+ * FCGX_Request per connection; the adapter turns it into a struct request for the app and
+ * writes the struct response back. Link opens that arrive together are answered as a group
+ * (app_handle_group: one store transaction for all of them, answered after it commits).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -17,8 +26,15 @@
 #include "aws/session.h"
 #include "log.h"
 #include "num.h"
+#include "timeutil.h"
 #include "worker.h"
 #include "xmalloc.h"
+
+#define MAX_EVENTS	64	/* requests read per turn of the loop (and the largest group) */
+#define MAX_CONNS	4096	/* connections one worker holds; beyond, it leaves them to others */
+#define IO_TIMEOUT_S	30	/* a peer that stalls mid-request cannot hold the worker longer */
+#define STOP_QUIET_MS	200	/* stopping: exit once no request came for this long ... */
+#define STOP_MAX_MS	5000	/* ... or after this, whatever comes */
 
 static volatile sig_atomic_t stopping;
 
@@ -26,8 +42,7 @@ static void
 on_stop(int sig)
 {
 	(void)sig;
-	stopping = 1;
-	FCGX_ShutdownPending();
+	stopping = 1;	/* epoll_wait returns EINTR; reads in progress restart (SA_RESTART) */
 }
 
 static ssize_t
@@ -107,73 +122,269 @@ write_response(FCGX_Request *fr, const struct response *resp)
 		FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out);
 }
 
+/* One connection from nginx, kept between requests when nginx asks (FCGI_KEEP_CONN). */
+struct conn {
+	FCGX_Request	 fr;	/* fr.ipcFd is the socket; libfcgi closes it at the end */
+	struct conn	*prev, *next;
+};
+
+struct loop {
+	int		 ep;		/* epoll */
+	int		 listen_fd;
+	bool		 listening;	/* listen_fd is in ep */
+	bool		 unix_listener;
+	size_t		 nconns;
+	struct conn	*conns;		/* every open connection */
+	struct app	 app;
+};
+
+static const char listen_tag;	/* epoll's data.ptr for the listening socket */
+
+static void
+set_listening(struct loop *lp, bool on)
+{
+	struct epoll_event ev;
+
+	if (lp->listening == on)
+		return;
+	memset(&ev, 0, sizeof ev);
+	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all of them. */
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.ptr = (void *)&listen_tag;
+	if (epoll_ctl(lp->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, lp->listen_fd, &ev) == -1) {
+		log_errorx("epoll_ctl (listening socket): %s", strerror(errno));
+		return;
+	}
+	lp->listening = on;
+}
+
+/* Closes c (if libfcgi has not already) and forgets it. */
+static void
+conn_drop(struct loop *lp, struct conn *c)
+{
+	if (c->fr.ipcFd >= 0)
+		close(c->fr.ipcFd);	/* also leaves the epoll set */
+	c->fr.ipcFd = -1;
+	FCGX_Free(&c->fr, 0);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		lp->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c);
+	lp->nconns--;
+	if (!stopping && lp->nconns < MAX_CONNS)
+		set_listening(lp, true);
+}
+
+/* Takes every pending connection (the listening socket is non-blocking). */
+static void
+accept_all(struct loop *lp)
+{
+	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	struct epoll_event ev;
+	struct conn *c;
+	int fd;
+
+	while (lp->nconns < MAX_CONNS) {
+		if ((fd = accept4(lp->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_errorx("accept: %s", strerror(errno));
+			return;
+		}
+		/* The socket stays blocking: libfcgi reads a request whole once epoll says it
+		 * has begun to arrive (nginx sends it at once), bounded by these timeouts. */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		c = xcalloc(1, sizeof *c);
+		/* No listening socket of its own: at the end of the connection FCGX_Accept_r
+		 * returns an error instead of accepting another one behind the loop's back. */
+		FCGX_InitRequest(&c->fr, -1, 0);
+		c->fr.ipcFd = fd;
+		/* FCGX_Accept_r begins by finishing the previous request, closing the socket
+		 * unless that request kept it: there is none yet, so keep it. */
+		c->fr.keepConnection = 1;
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			log_errorx("epoll_ctl: %s", strerror(errno));
+			close(fd);
+			FCGX_Free(&c->fr, 0);
+			free(c);
+			continue;
+		}
+		c->next = lp->conns;
+		if (c->next != NULL)
+			c->next->prev = c;
+		lp->conns = c;
+		lp->nconns++;
+	}
+	set_listening(lp, false);	/* full: other workers take the rest */
+}
+
+/* Writes the answer and ends the request; drops the connection if libfcgi closed it. */
+static void
+answer(struct loop *lp, struct conn *c, const struct response *resp)
+{
+	write_response(&c->fr, resp);
+	/*
+	 * libfcgi closes a connection with shutdown(), then poll()s until nginx has read the
+	 * answer and closed its end: on a unix socket nothing is lost by closing at once (what
+	 * was written stays readable; there is no RST), so the linger is skipped there
+	 * ("detached"). A connection nginx keeps is not closed at all.
+	 */
+	if (lp->unix_listener)
+		c->fr.detached = 1;
+	FCGX_Finish_r(&c->fr);
+	c->fr.detached = 0;
+	if (c->fr.ipcFd < 0)
+		conn_drop(lp, c);
+}
+
+/* Reads the request waiting on each ready connection and answers them all. */
+static void
+serve(struct loop *lp, struct conn **ready, size_t n, struct request *reqs,
+    struct response *resps)
+{
+	size_t i, j, k, m = 0;
+
+	for (i = 0; i < n; i++) {
+		/* With no listening socket, FCGX_Accept_r only reads this connection's next
+		 * request; it fails (and libfcgi closes the socket) when nginx has closed it. */
+		if (FCGX_Accept_r(&ready[i]->fr) < 0 || ready[i]->fr.ipcFd < 0) {
+			conn_drop(lp, ready[i]);
+			continue;
+		}
+		ready[m] = ready[i];
+		build_request(&ready[m]->fr, &reqs[m]);
+		resp_reset(&resps[m]);
+		m++;
+	}
+	for (i = 0; i < m; i = j) {
+		for (j = i; j < m && app_groupable(&reqs[j]); j++)
+			;
+		if (j - i > 1)
+			app_handle_group(&lp->app, reqs + i, resps + i, j - i);
+		else {
+			j = i + 1;
+			app_handle(&lp->app, &reqs[i], &resps[i]);
+		}
+		for (k = i; k < j; k++) {
+			answer(lp, ready[k], &resps[k]);
+			req_free(&reqs[k]);
+		}
+	}
+}
+
 int
 worker_run(int listen_fd, const struct config *cfg)
 {
+	static struct request reqs[MAX_EVENTS];
+	static struct response resps[MAX_EVENTS];
+	struct epoll_event evs[MAX_EVENTS];
+	struct conn *ready[MAX_EVENTS];
 	struct sigaction sa;
-	FCGX_Request fr;
-	struct request req;
-	struct response resp;
-	struct app app;
+	struct loop lp;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
-	bool unix_listener;
+	int64_t stop_at = 0, quiet_since = 0;
+	int i, n, rc = 0, fl;
+	size_t nready;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: accept() must return on SIGTERM */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 
-	memset(&app, 0, sizeof app);
-	app.cfg = cfg;
-	if ((app.store = store_open(cfg)) == NULL || (app.blob = blob_open(cfg)) == NULL) {
+	/*
+	 * glibc returns the top of the heap to the kernel whenever 128 KiB are free there, and
+	 * SQLite's page cache breathes by more than that between transactions: perf showed a
+	 * brk() pair per request under load. Keep up to 8 MiB instead (an idle worker has not
+	 * grown that far; a busy one keeps what it uses).
+	 */
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
+	memset(&lp, 0, sizeof lp);
+	lp.listen_fd = listen_fd;
+	lp.app.cfg = cfg;
+	if ((lp.app.store = store_open(cfg)) == NULL || (lp.app.blob = blob_open(cfg)) == NULL) {
 		log_errorx("worker cannot open its store or blob store; exiting");
-		store_close(app.store);
+		store_close(lp.app.store);
 		return 1;
 	}
-	unix_listener = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	lp.unix_listener = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
 	    ss.ss_family == AF_UNIX;
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		log_errorx("FCGX_Init failed");
-		store_close(app.store);
-		blob_close(app.blob);
+	if (FCGX_Init() != 0 || (lp.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (fl = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_errorx("worker set-up failed: %s", strerror(errno));
+		store_close(lp.app.store);
+		blob_close(lp.app.blob);
 		return 1;
 	}
+	set_listening(&lp, true);
+	if (!lp.listening) {
+		rc = 1;
+		goto out;
+	}
+	for (i = 0; i < MAX_EVENTS; i++)
+		resp_init(&resps[i]);
 	log_debug("worker ready");
-	resp_init(&resp);
-	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping || errno == EINTR)
+	log_hold(true);
+	for (;;) {
+		int timeout = -1;
+
+		if (stopping) {
+			int64_t now = monotonic_us() / 1000;
+
+			if (stop_at == 0) {
+				/* Take no new connections; answer what arrives on the open ones
+				 * until they fall quiet, then close them (nginx reconnects). */
+				set_listening(&lp, false);
+				stop_at = now + STOP_MAX_MS;
+				quiet_since = now;
+			}
+			if (lp.nconns == 0 || now >= stop_at || now - quiet_since >= STOP_QUIET_MS)
+				break;
+			timeout = STOP_QUIET_MS;
+		}
+		if ((n = epoll_wait(lp.ep, evs, MAX_EVENTS, timeout)) == -1) {
+			if (errno == EINTR)
 				continue;
-			log_errorx("FCGX_Accept_r failed: %s", strerror(errno));
+			log_errorx("epoll_wait: %s", strerror(errno));
+			rc = 1;
 			break;
 		}
-		build_request(&fr, &req);
-		resp_reset(&resp);
-		app_handle(&app, &req, &resp);
-		write_response(&fr, &resp);
-		/*
-		 * libfcgi closes a connection with shutdown(), then poll()s until nginx has read
-		 * the answer and closed its end, then close(): the worker waited one turn of
-		 * nginx's event loop after every request (strace -c: a poll per request; bench/run:
-		 * workers mostly idle at 5,300 redirects/s). On a unix socket nothing is lost by
-		 * closing at once: what was written stays readable by nginx (there is no RST),
-		 * and FCGX_Finish_r has read the request's stdin to its end. libfcgi skips the
-		 * linger for a "detached" request; a TCP connection keeps it.
-		 */
-		if (unix_listener)
-			fr.detached = 1;
-		FCGX_Finish_r(&fr);
-		req_free(&req);
+		nready = 0;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &listen_tag)
+				accept_all(&lp);
+			else
+				ready[nready++] = evs[i].data.ptr;
+		}
+		if (nready > 0) {
+			if (stopping)
+				quiet_since = monotonic_us() / 1000;
+			serve(&lp, ready, nready, reqs, resps);
+		}
+		log_flush();
 	}
-	FCGX_Free(&fr, 0);
-	resp_free(&resp);
-	store_close(app.store);
-	blob_close(app.blob);
+	log_hold(false);
+	for (i = 0; i < MAX_EVENTS; i++)
+		resp_free(&resps[i]);
+	while (lp.conns != NULL)
+		conn_drop(&lp, lp.conns);
+out:
+	close(lp.ep);
+	store_close(lp.app.store);
+	blob_close(lp.app.blob);
 	aws_session_release();
-	return 0;
+	return rc;
 }

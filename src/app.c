@@ -221,28 +221,83 @@ dispatch(struct ctx *c)
 	req_drain_body(req);
 }
 
+static void
+run(struct app *app, struct request *req, struct response *resp, struct ctx *c)
+{
+	memset(c, 0, sizeof *c);
+	c->app = app;
+	c->req = req;
+	c->resp = resp;
+	c->now_ms = clock_now_ms();
+	c->now = c->now_ms / 1000;
+	resp->head = req->method == HTTP_HEAD;
+	if (req->path == NULL || req->path[0] != '/')
+		resp_error(resp, 400, "bad_request", "The request path is malformed.");
+	else
+		dispatch(c);
+}
+
+static void
+log_done(const struct request *req, const struct response *resp, int64_t usec,
+    const char *user_id)
+{
+	log_access(req->method_str ? req->method_str : "?", req->path ? req->path : "",
+	    resp->status, (long)usec, user_id);
+	if (resp->error_code != NULL && resp->status >= 500)
+		log_warnx("%s %s answered %d %s", method_name(req->method), req->path ? req->path : "",
+		    resp->status, resp->error_code);
+}
+
 void
 app_handle(struct app *app, struct request *req, struct response *resp)
 {
 	struct ctx c;
 	int64_t t0 = monotonic_us();
 
-	memset(&c, 0, sizeof c);
-	c.app = app;
-	c.req = req;
-	c.resp = resp;
-	c.now_ms = clock_now_ms();
-	c.now = c.now_ms / 1000;
-	resp->head = req->method == HTTP_HEAD;
-	if (req->path == NULL || req->path[0] != '/')
-		resp_error(resp, 400, "bad_request", "The request path is malformed.");
-	else
-		dispatch(&c);
-	log_access(req->method_str ? req->method_str : "?", req->path ? req->path : "",
-	    resp->status, (long)(monotonic_us() - t0), c.authed ? c.user.user_id : NULL);
-	if (resp->error_code != NULL && resp->status >= 500)
-		log_warnx("%s %s answered %d %s", method_name(req->method), req->path ? req->path : "",
-		    resp->status, resp->error_code);
+	run(app, req, resp, &c);
+	log_done(req, resp, monotonic_us() - t0, c.authed ? c.user.user_id : NULL);
+}
+
+bool
+app_groupable(const struct request *req)
+{
+	char pbuf[2048];
+	const char *param;
+	size_t i;
+
+	if ((req->method != HTTP_GET && req->method != HTTP_HEAD) || req->path == NULL ||
+	    req->path[0] != '/')
+		return false;
+	for (i = 0; i < NROUTES && !path_match(routes[i].path, req->path, pbuf, sizeof pbuf, &param);
+	    i++)
+		;
+	return i < NROUTES && routes[i].fn == h_open;
+}
+
+void
+app_handle_group(struct app *app, struct request *reqs, struct response *resps, size_t n)
+{
+	struct ctx c;
+	int64_t t0 = monotonic_us(), t1;
+	bool grouped = store_group_begin(app->store) == STORE_OK;
+	size_t i;
+
+	/* Without the group (the store was busy past its timeout) each open stands alone. */
+	for (i = 0; i < n; i++)
+		run(app, &reqs[i], &resps[i], &c);
+	if (grouped && store_group_end(app->store) != STORE_OK) {
+		/* Nothing of the group was stored: no open may be answered as if counted. */
+		for (i = 0; i < n; i++) {
+			resp_reset(&resps[i]);
+			resps[i].head = reqs[i].method == HTTP_HEAD;
+			c.resp = &resps[i];
+			app_store_error(&c, STORE_UNAVAILABLE);
+		}
+	}
+	t1 = monotonic_us();
+	/* Link opens are anonymous: no user in their lines. Each waited for the whole group. */
+	for (i = 0; i < n; i++)
+		log_done(&reqs[i], &resps[i], t1 - t0, NULL);
 }
 
 json_object *

@@ -44,6 +44,11 @@ typedef void (*handler_fn)(struct ctx *);
 
 /* Handles one request. Never fails: every outcome is a response. */
 void	app_handle(struct app *, struct request *, struct response *);
+/* Is req a link open (GET or HEAD /{code}), which app_handle_group can answer with others? */
+bool	app_groupable(const struct request *);
+/* Handles n groupable requests in one store group (one SQLite transaction): every response is
+ * final only once the group has committed; if it cannot, all n are answered 503. */
+void	app_handle_group(struct app *, struct request *, struct response *, size_t n);
 
 /* For handlers: reads the body as a JSON object (NULL after answering 400/413 itself). */
 json_object *app_json_body(struct ctx *);

@@ -1,6 +1,9 @@
 #include "log.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -10,6 +13,32 @@
 #include "buf.h"
 
 static enum log_level min_level = LOG_INFO;
+static pid_t my_pid;		/* getpid() is a system call; fork() resets this */
+static struct buf held;		/* access lines waiting for log_flush() */
+static bool holding;
+
+#define HELD_MAX	(32 * 1024)	/* flush early beyond this */
+
+static void
+forget_pid(void)
+{
+	my_pid = 0;
+}
+
+static long
+pid(void)
+{
+	static bool registered;
+
+	if (my_pid == 0) {
+		if (!registered) {
+			pthread_atfork(NULL, NULL, forget_pid);
+			registered = true;
+		}
+		my_pid = getpid();
+	}
+	return (long)my_pid;
+}
 static const char *names[] = { "debug", "info", "warn", "error" };
 
 void
@@ -38,27 +67,68 @@ begin(struct buf *b, const char *level)
 		cached_sec = tv.tv_sec;
 	}
 	buf_printf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld", cached_ts,
-	    (long)(tv.tv_usec / 1000), level, (long)getpid());
+	    (long)(tv.tv_usec / 1000), level, pid());
 }
 
-/* One write(2) per line so lines from several workers sharing stderr never interleave.
- * The buffer is emptied, not freed: log_access reuses one for every line. */
 static void
-finish(struct buf *b)
+write_all(const char *p, size_t left)
 {
-	const char *p;
-	size_t left;
 	ssize_t n;
 
-	buf_appends(b, "}\n");
-	p = b->data;
-	left = b->len;
 	while (left > 0) {
 		n = write(STDERR_FILENO, p, left);
 		if (n <= 0)
 			break;
 		p += n;
 		left -= (size_t)n;
+	}
+}
+
+/*
+ * Writes the held lines: several per write(2), never more than PIPE_BUF bytes at once and
+ * always whole lines, so lines from several workers sharing a pipe never interleave.
+ */
+void
+log_flush(void)
+{
+	const char *p = held.data, *end = held.data + held.len, *cut, *nl;
+
+	while (p < end) {
+		cut = p;
+		while (cut < end && (nl = memchr(cut, '\n', (size_t)(end - cut))) != NULL &&
+		    (nl + 1 - p <= PIPE_BUF || cut == p))
+			cut = nl + 1;
+		if (cut == p)
+			cut = end;
+		write_all(p, (size_t)(cut - p));
+		p = cut;
+	}
+	buf_reset(&held);
+}
+
+void
+log_hold(bool on)
+{
+	holding = on;
+	if (!on)
+		log_flush();
+}
+
+/* One write(2) per line (or per batch of held access lines, see log_flush): lines from
+ * several workers sharing stderr never interleave. The buffer is emptied, not freed:
+ * log_access reuses one for every line. */
+static void
+finish(struct buf *b, bool may_hold)
+{
+	buf_appends(b, "}\n");
+	if (holding && may_hold) {
+		buf_append(&held, b->data, b->len);
+		if (held.len >= HELD_MAX)
+			log_flush();
+	} else {
+		if (held.len > 0)
+			log_flush();	/* keep the order of the lines */
+		write_all(b->data, b->len);
 	}
 	buf_reset(b);
 }
@@ -81,7 +151,7 @@ log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	buf_append_json_str(&b, buf_str(&m), m.len);
 	buf_appends(&b, "\"");
 	buf_free(&m);
-	finish(&b);
+	finish(&b, false);
 	buf_free(&b);
 }
 
@@ -102,5 +172,5 @@ log_access(const char *method, const char *path, int status, long usec, const ch
 		buf_append_json_str(b, user_id, strlen(user_id));
 		buf_appends(b, "\"");
 	}
-	finish(b);
+	finish(b, true);
 }

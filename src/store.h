@@ -116,6 +116,11 @@ struct store_backend {
 	 * -1 to stop. One pass over the links (purge builds its set of live blobs from it). */
 	enum store_rc (*links_each_file_key)(struct store *, int (*fn)(void *ctx, const char *key),
 		    void *ctx);
+	/* Optional (NULL: nothing to group). Between group_begin and group_end the link_open
+	 * calls of several requests share one transaction; group_end commits it, and when it
+	 * fails none of them happened (the caller answers them all with an error). */
+	enum store_rc (*group_begin)(struct store *);
+	enum store_rc (*group_end)(struct store *);
 };
 
 /* The handle every caller holds: its backend and that backend's private state. */
@@ -155,5 +160,7 @@ bool		 link_is_live(const struct link *, int64_t now);
 #define store_link_delete(s, c, u, l)	((s)->backend->link_delete((s), (c), (u), (l)))
 #define store_links_purge_expired(s, t, n, p) ((s)->backend->links_purge_expired((s), (t), (n), (p)))
 #define store_links_each_file_key(s, f, c) ((s)->backend->links_each_file_key((s), (f), (c)))
+#define store_group_begin(s)	((s)->backend->group_begin ? (s)->backend->group_begin(s) : STORE_OK)
+#define store_group_end(s)	((s)->backend->group_end ? (s)->backend->group_end(s) : STORE_OK)
 
 #endif

@@ -196,6 +196,13 @@ fail:
 }
 
 /*
+ * Page cache of each connection, in KiB when negative: up to 8 MiB instead of SQLite's 2, so
+ * the links a worker opens again are found in memory, not read back with pread() (bench:
+ * 0.6 reads per redirect on 10,000 links with the default). Only what is used is allocated.
+ */
+#define SQLITE_CACHE_SIZE	"-8192"
+
+/*
  * Switching to WAL and upgrading the schema take locks that SQLite refuses at once (no busy
  * handler) when several workers open a new file together, so retry for a few seconds.
  */
@@ -208,6 +215,7 @@ setup(sqlite3 *db)
 		if (exec(db, "PRAGMA journal_mode=WAL") == 0 &&
 		    exec(db, "PRAGMA synchronous=NORMAL") == 0 &&
 		    exec(db, "PRAGMA foreign_keys=ON") == 0 &&
+		    exec(db, "PRAGMA cache_size=" SQLITE_CACHE_SIZE) == 0 &&
 		    schema_upgrade(db) == 0)
 			return 0;
 		if ((sqlite3_errcode(db) & 0xff) != SQLITE_BUSY &&
@@ -253,7 +261,7 @@ busy_wait(void *ctx, int attempt)
  * CHECKPOINT_GAP_US. Durability is unchanged: a commit is in the WAL (synchronous=NORMAL)
  * before it is acknowledged, whenever the checkpoint comes.
  */
-#define CHECKPOINT_FRAMES	1000
+#define CHECKPOINT_FRAMES	8000
 #define CHECKPOINT_GAP_US	100000
 
 static int
@@ -701,6 +709,31 @@ sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocke
 	return STORE_OK;	/* protected and not unlocked: l->password_hash is set */
 }
 
+/*
+ * Groups: the worker answers the link opens that arrived together inside one IMMEDIATE
+ * transaction, so they cost one lock, one WAL append and one commit instead of one each.
+ * Each open is still acknowledged only after the commit that counts it.
+ */
+static enum store_rc
+sqlite_group_begin(struct store *base)
+{
+	return step_done((struct store_sqlite *)base, ST_BEGIN);
+}
+
+static enum store_rc
+sqlite_group_end(struct store *base)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	enum store_rc rc;
+
+	/* A failed statement inside may have rolled the whole transaction back already. */
+	if (sqlite3_get_autocommit(s->db))
+		return STORE_UNAVAILABLE;
+	if ((rc = step_done(s, ST_COMMIT)) != STORE_OK && !sqlite3_get_autocommit(s->db))
+		step_done(s, ST_ROLLBACK);
+	return rc;
+}
+
 /* Collects up to limit rows of a LINK_COLS statement into page. */
 static enum store_rc
 collect(struct store_sqlite *s, sqlite3_stmt *st, size_t limit, struct link_page *page,
@@ -813,4 +846,6 @@ const struct store_backend store_backend_sqlite = {
 	.link_delete = sqlite_link_delete,
 	.links_purge_expired = sqlite_links_purge_expired,
 	.links_each_file_key = sqlite_links_each_file_key,
+	.group_begin = sqlite_group_begin,
+	.group_end = sqlite_group_end,
 };
