@@ -23,6 +23,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "buf.h"
 #include "aws/session.h"
 #include "log.h"
 #include "num.h"
@@ -105,19 +106,23 @@ build_request(FCGX_Request *fr, struct request *req)
 		req_set_body_file(req, q);
 }
 
-/* libfcgi's own printf lacks modern conversions (%zu): format with snprintf instead. */
+/* The response head and body, in one buffer handed to libfcgi (no printf per request). */
 static void
 write_response(FCGX_Request *fr, const struct response *resp)
 {
-	char line[128];
-	int n;
+	static struct buf head;
 
-	n = snprintf(line, sizeof line, "Status: %d %s\r\n", resp->status, http_reason(resp->status));
-	FCGX_PutStr(line, n, fr->out);
-	if (resp->headers.len)
-		FCGX_PutStr(resp->headers.data, (int)resp->headers.len, fr->out);
-	n = snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n", resp->body.len);
-	FCGX_PutStr(line, n, fr->out);
+	buf_reset(&head);
+	buf_appends(&head, "Status: ");
+	buf_append_i64(&head, resp->status);
+	buf_appendc(&head, ' ');
+	buf_appends(&head, http_reason(resp->status));
+	buf_appends(&head, "\r\n");
+	buf_append(&head, resp->headers.data, resp->headers.len);
+	buf_appends(&head, "Content-Length: ");
+	buf_append_i64(&head, (long long)resp->body.len);
+	buf_appends(&head, "\r\n\r\n");
+	FCGX_PutStr(head.data, (int)head.len, fr->out);
 	if (!resp->head && resp->body.len)
 		FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out);
 }

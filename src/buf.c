@@ -45,6 +45,21 @@ buf_appendc(struct buf *b, char c)
 	buf_append(b, &c, 1);
 }
 
+void
+buf_append_i64(struct buf *b, long long v)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 /*
  * One formatting pass when the text fits in the spare capacity (the usual case: headers and
  * log lines into reused buffers); a second pass after growing only when it does not. Before,

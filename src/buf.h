@@ -20,6 +20,8 @@ void	 buf_grow(struct buf *, size_t extra);
 void	 buf_append(struct buf *, const void *, size_t);
 void	 buf_appends(struct buf *, const char *);
 void	 buf_appendc(struct buf *, char);
+/* Appends v in decimal (the hot paths' alternative to buf_printf("%lld")). */
+void	 buf_append_i64(struct buf *, long long v);
 void	 buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	 buf_vprintf(struct buf *, const char *, va_list) __attribute__((format(printf, 2, 0)));
 /* Appends s as the inside of a JSON string (no quotes added); invalid UTF-8 becomes U+FFFD. */

@@ -1289,6 +1289,164 @@ START_TEST(test_suffix_route_long_segment)
 }
 END_TEST
 
+/* --- link opens answered as a group (the worker's batches; app_handle_group) ------------ */
+
+static void
+create_link(const char *tok, const char *body, char code[CODE_MAX])
+{
+	char ck[HDR_MAX];
+	struct tu_result r;
+
+	cookie_header(ck, tok);
+	run(&(struct tu_request){ .method = "POST", .target = "/api/links",
+	    .headers = { ORIGIN, JSON_CT, ck }, .body = body }, &r);
+	ck_assert_msg(r.resp.status == 201, "create link: %d %s", r.resp.status, buf_str(&r.resp.body));
+	snprintf(code, CODE_MAX, "%s", tu_json_str(r.json, "short_code"));
+	tu_result_free(&r);
+}
+
+static int64_t
+clicks_of(const char *code)
+{
+	struct link l;
+	int64_t n;
+
+	ck_assert_int_eq(store_link_get(ta.app.store, code, &l), STORE_OK);
+	n = l.click_count;
+	link_free(&l);
+	return n;
+}
+
+/* Answers the requests "METHOD /path" as one group; statuses into st. */
+static void
+open_group(const char *const *lines, size_t n, int *st, char (*codes)[32])
+{
+	struct request reqs[8];
+	struct response resps[8];
+	struct tu_body bodies[8];
+	char target[CODE_MAX + 8], method[8];
+	size_t i;
+
+	ck_assert_uint_le(n, 8);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(sscanf(lines[i], "%7s %72s", method, target), 2);
+		tu_request_build(&reqs[i], &bodies[i], &(struct tu_request){ .method = method,
+		    .target = target });
+		ck_assert_msg(app_groupable(&reqs[i]), "%s is not groupable", lines[i]);
+		resp_init(&resps[i]);
+	}
+	app_handle_group(&ta.app, reqs, resps, n);
+	for (i = 0; i < n; i++) {
+		st[i] = resps[i].status;
+		snprintf(codes[i], sizeof codes[i], "%s", resps[i].error_code ? resps[i].error_code : "");
+		resp_free(&resps[i]);
+		req_free(&reqs[i]);
+	}
+}
+
+static const struct {
+	const char	*method, *target;
+	bool		 groupable;
+} groupable_cases[] = {
+	{ "GET", "/abcdEFGH", true },
+	{ "HEAD", "/abcdEFGH", true },
+	{ "GET", "/my-custom_slug", true },
+	{ "POST", "/abcdEFGH", false },		/* a password form: scrypt, never in a group */
+	{ "DELETE", "/abcdEFGH", false },
+	{ "GET", "/healthz", false },
+	{ "GET", "/readyz", false },
+	{ "GET", "/api/links", false },
+	{ "GET", "/api/me", false },
+	{ "GET", "/a/b", false },
+	{ "GET", "/", false },
+};
+
+START_TEST(test_groupable)
+{
+	struct request req;
+	struct tu_body body;
+
+	tu_request_build(&req, &body, &(struct tu_request){ .method = groupable_cases[_i].method,
+	    .target = groupable_cases[_i].target });
+	ck_assert_msg(app_groupable(&req) == groupable_cases[_i].groupable, "%s %s",
+	    groupable_cases[_i].method, groupable_cases[_i].target);
+	req_free(&req);
+}
+END_TEST
+
+START_TEST(test_group_counts_each_open)
+{
+	char tok[TOKEN_MAX], a[CODE_MAX], b[CODE_MAX], lines[7][CODE_MAX + 8], errs[7][32];
+	const char *l[7];
+	int st[7], i;
+
+	signup_ok("group@example.com", tok);
+	create_link(tok, "{\"url\":\"https://example.com/a\"}", a);
+	create_link(tok, "{\"url\":\"https://example.com/b\",\"max_clicks\":2}", b);
+	snprintf(lines[0], sizeof lines[0], "GET /%s", a);
+	snprintf(lines[1], sizeof lines[1], "GET /%s", b);
+	snprintf(lines[2], sizeof lines[2], "GET /%s", a);
+	snprintf(lines[3], sizeof lines[3], "GET /%s", b);
+	snprintf(lines[4], sizeof lines[4], "GET /%s", b);		/* third open of a 2-click link */
+	snprintf(lines[5], sizeof lines[5], "GET /zzzzzzzz");	/* unknown */
+	snprintf(lines[6], sizeof lines[6], "HEAD /%s", a);		/* answered, not counted */
+	for (i = 0; i < 7; i++)
+		l[i] = lines[i];
+	open_group(l, 7, st, errs);
+	ck_assert_int_eq(st[0], 302);
+	ck_assert_int_eq(st[1], 302);
+	ck_assert_int_eq(st[2], 302);
+	ck_assert_int_eq(st[3], 302);
+	ck_assert_int_eq(st[4], 410);
+	ck_assert_int_eq(st[5], 404);
+	ck_assert_int_eq(st[6], 302);
+	ck_assert_int_eq(clicks_of(a), 2);
+	ck_assert_int_eq(clicks_of(b), 2);
+}
+END_TEST
+
+/*
+ * Fault injection (a fake, on purpose): SQLite cannot be made to fail one COMMIT on demand
+ * here, so this backend reports the group's end as failed. Every open of the group must then
+ * be answered 503, none as a redirect: a redirect is only sent for a click that was stored.
+ */
+static struct store_backend failing_backend;
+
+static enum store_rc
+failing_group_end(struct store *s)
+{
+	(void)s;
+	return STORE_UNAVAILABLE;
+}
+
+START_TEST(test_group_commit_failure_answers_all_503)
+{
+	const struct store_backend *real = ta.app.store->backend;
+	char tok[TOKEN_MAX], a[CODE_MAX], lines[3][CODE_MAX + 8], errs[3][32];
+	const char *l[3];
+	int st[3], i;
+
+	signup_ok("groupfail@example.com", tok);
+	create_link(tok, "{\"url\":\"https://example.com/a\"}", a);
+	failing_backend = *real;
+	failing_backend.group_end = failing_group_end;
+	ta.app.store->backend = &failing_backend;
+	for (i = 0; i < 3; i++) {
+		snprintf(lines[i], sizeof lines[i], i == 1 ? "GET /zzzzzzzz" : "GET /%s", a);
+		l[i] = lines[i];
+	}
+	open_group(l, 3, st, errs);
+	/* Close the group the fake left open (SQLite: commit it), as the real end would. */
+	if (real->group_end != NULL)
+		ck_assert_int_eq(real->group_end(ta.app.store), STORE_OK);
+	ta.app.store->backend = real;
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(st[i], 503);
+		ck_assert_str_eq(errs[i], "store_unavailable");
+	}
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static TCase *
@@ -1362,6 +1520,12 @@ app_suite(void)
 	tcase_add_test(tc, test_trial_expiry);
 	tcase_add_test(tc, test_trial_premium_refused);
 	tcase_add_test(tc, test_trial_needs_sign_in);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("groups");
+	tcase_add_loop_test(tc, test_groupable, 0, N(groupable_cases));
+	tcase_add_test(tc, test_group_counts_each_open);
+	tcase_add_test(tc, test_group_commit_failure_answers_all_503);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("qr");
