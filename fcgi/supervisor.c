@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,12 +21,14 @@
 
 #include "log.h"
 #include "purge.h"
+#include "store.h"
 #include "timeutil.h"
 #include "worker.h"
 #include "xmalloc.h"
 
 #define STOP_GRACE_S	9
 #define FAST_DEATH_US	1000000
+#define CHECKPOINT_EVERY_MS	250
 
 struct slot {
 	pid_t	 pid;		/* 0: not running */
@@ -130,6 +133,52 @@ describe_exit(pid_t pid, int status, char *out, size_t len)
 		snprintf(out, len, "worker %ld ended (status %d)", (long)pid, status);
 }
 
+static volatile sig_atomic_t checkpointer_stop;
+
+static void
+checkpointer_on_term(int sig)
+{
+	(void)sig;
+	checkpointer_stop = 1;
+}
+
+/*
+ * The checkpointer (SQLite only): its own connection runs the store's checkpoint every
+ * CHECKPOINT_EVERY_MS, so no worker's requests wait for one (see store_sqlite.c).
+ */
+static pid_t
+spawn_checkpointer(const struct config *cfg, sigset_t *oldmask)
+{
+	struct timespec pause = { 0, CHECKPOINT_EVERY_MS * 1000000L };
+	struct sigaction sa;
+	struct store *st;
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_errorx("fork for the checkpointer: %s", strerror(errno));
+		return 0;
+	}
+	if (pid > 0)
+		return pid;
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_NAME, "fs-checkpoint");	/* tells it apart from the workers in ps */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = checkpointer_on_term;	/* no SA_RESTART: the pause ends at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	if ((st = store_open(cfg)) == NULL)
+		exit(1);
+	while (!checkpointer_stop) {
+		nanosleep(&pause, NULL);
+		if (!checkpointer_stop)
+			(void)store_checkpoint(st);	/* failures are logged; the next pass retries */
+	}
+	store_close(st);
+	exit(0);
+}
+
 /* Runs one purge pass in a child process, so the supervisor itself never opens a store. */
 static pid_t
 spawn_purge(const struct config *cfg, sigset_t *oldmask)
@@ -163,8 +212,10 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 	struct sigaction sa;
 	siginfo_t info;
 	struct timespec tick;
-	int64_t now, stop_deadline = 0, next_purge;
-	pid_t purge_pid = 0;
+	int64_t now, stop_deadline = 0, next_purge, checkpointer_at = 0;
+	pid_t purge_pid = 0, checkpointer_pid = 0;
+	/* The workers' copy says whether the checkpointer (SQLite) does their checkpoints. */
+	struct config wcfg = *cfg;
 	int i, sig, status, alive;
 	bool stopping = false;
 	pid_t pid;
@@ -182,6 +233,8 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &oldmask);
 
+	wcfg.sqlite_checkpointer = !cfg->use_dynamodb;
+	cfg = &wcfg;
 	log_info("supervisor %ld starting %d workers on %s", (long)getpid(), nworkers, addr);
 	next_purge = monotonic_us() + 5 * 1000000;	/* first pass shortly after start */
 	for (;;) {
@@ -190,6 +243,9 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 			purge_pid = spawn_purge(cfg, &oldmask);
 			next_purge = now + cfg->purge_interval_s * 1000000;
 		}
+		if (cfg->sqlite_checkpointer && !stopping && checkpointer_pid == 0 &&
+		    now >= checkpointer_at)
+			checkpointer_pid = spawn_checkpointer(cfg, &oldmask);
 		alive = 0;
 		for (i = 0; i < nworkers; i++) {
 			if (slots[i].pid == 0 && !stopping && now >= slots[i].respawn_at_us) {
@@ -203,7 +259,7 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 			if (slots[i].pid > 0)
 				alive++;
 		}
-		if (stopping && alive == 0 && purge_pid == 0)
+		if (stopping && alive == 0 && purge_pid == 0 && checkpointer_pid == 0)
 			break;
 		if (stopping && now >= stop_deadline) {
 			for (i = 0; i < nworkers; i++)
@@ -228,6 +284,8 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 						kill(slots[i].pid, SIGTERM);
 				if (purge_pid > 0)
 					kill(purge_pid, SIGTERM);
+				if (checkpointer_pid > 0)
+					kill(checkpointer_pid, SIGTERM);
 			}
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -236,6 +294,16 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 					describe_exit(pid, status, why, sizeof why);
 					log_warnx("purge pass failed: %s", why);
+				}
+				continue;
+			}
+			if (pid == checkpointer_pid) {
+				checkpointer_pid = 0;
+				if (!stopping) {
+					/* Workers checkpoint past a larger WAL meanwhile (wal_hook). */
+					describe_exit(pid, status, why, sizeof why);
+					log_warnx("checkpointer: %s; restarting it in 1 s", why);
+					checkpointer_at = monotonic_us() + 1000000;
 				}
 				continue;
 			}

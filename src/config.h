@@ -37,6 +37,8 @@ struct config {
 	char	*urls_table;		/* DYNAMODB_URLS_TABLE_NAME */
 	char	*dynamodb_endpoint;	/* AWS_ENDPOINT_URL_DYNAMODB, NULL = AWS */
 	char	*sqlite_path;		/* SQLITE_PATH, default DATA_DIR/fileshare.db */
+	bool	 sqlite_checkpointer;	/* not from the environment: set by the supervisor when
+					 * its checkpointer process does the WAL checkpoints */
 	char	*blob_backend;		/* BLOB_BACKEND: "local" or "s3" */
 	char	*blob_dir;		/* BLOB_DIR, default DATA_DIR/blobs */
 	char	*s3_bucket;		/* S3_BUCKET */

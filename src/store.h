@@ -121,6 +121,9 @@ struct store_backend {
 	 * fails none of them happened (the caller answers them all with an error). */
 	enum store_rc (*group_begin)(struct store *);
 	enum store_rc (*group_end)(struct store *);
+	/* Optional: housekeeping a helper process runs every few hundred ms, off the request
+	 * path (SQLite: the WAL checkpoint, see store_sqlite.c). */
+	enum store_rc (*checkpoint)(struct store *);
 };
 
 /* The handle every caller holds: its backend and that backend's private state. */
@@ -161,6 +164,7 @@ bool		 link_is_live(const struct link *, int64_t now);
 #define store_links_purge_expired(s, t, n, p) ((s)->backend->links_purge_expired((s), (t), (n), (p)))
 #define store_links_each_file_key(s, f, c) ((s)->backend->links_each_file_key((s), (f), (c)))
 #define store_group_begin(s)	((s)->backend->group_begin ? (s)->backend->group_begin(s) : STORE_OK)
+#define store_checkpoint(s)	((s)->backend->checkpoint ? (s)->backend->checkpoint(s) : STORE_OK)
 #define store_group_end(s)	((s)->backend->group_end ? (s)->backend->group_end(s) : STORE_OK)
 
 #endif

@@ -43,6 +43,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "aws"))
 SANITIZER_RE = re.compile(r"(ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer|"
                           r"Sanitizer has encountered a fatal error|Sanitizer:DEADLYSIGNAL)")
 PASSWORD = "correct horse battery staple"
+# Helper processes of the supervisor (their /proc comm), never counted as workers.
+HELPER_COMMS = {"fs-checkpoint"}
 LOG_DIR = os.environ.get("FS_TEST_LOG_DIR") or os.path.join(BUILD_DIR, "test-logs")
 SECRETS = {PASSWORD}    # every secret value this process used (see the docstring)
 
@@ -284,9 +286,29 @@ class Stack:
                 continue
             if ("VAR_DIR=" + self.var_dir).encode() + b"\0" not in environ:
                 continue
+            if stat.split("(", 1)[1].rsplit(")", 1)[0] in HELPER_COMMS:
+                continue        # the supervisor's helpers are not workers
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             pids.append((int(d), ppid))
         return pids
+
+    def helper_pids(self, comm):
+        """The supervisor's helper processes named comm (see HELPER_COMMS)."""
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    environ = f.read()
+            except OSError:
+                continue
+            if stat.split("(", 1)[1].rsplit(")", 1)[0] == comm and \
+                    ("VAR_DIR=" + self.var_dir).encode() + b"\0" in environ:
+                out.append(int(d))
+        return out
 
     def supervisor_pid(self):
         pids = self.app_pids()

@@ -171,3 +171,50 @@ def test_auth_endpoints_are_rate_limited(fresh_stack):
     limited = [r for r in rs if r.status == 429][0]
     assert limited.error_code() == "rate_limited"
     assert set(codes) <= {401, 429}
+
+
+def test_checkpointer_copies_the_wal_and_is_restarted(fresh_stack, tmp_path):
+    """SQLite: the supervisor's checkpointer (not the workers) moves committed clicks from the
+    WAL into the database file, and comes back after kill -9."""
+    import shutil
+    import sqlite3
+
+    import pytest
+    from conftest import STORE
+    if STORE != "sqlite":
+        pytest.skip("the checkpointer is SQLite's")
+    s = fresh_stack(workers=2)
+    ck = s.helper_pids("fs-checkpoint")
+    assert len(ck) == 1, ck
+    assert ck[0] not in s.worker_pids()
+    c = s.client()
+    c.signup()
+    code = c.shorten("https://example.com/checkpointed").json["short_code"]
+    for _ in range(200):
+        assert s.raw("GET", "/" + code).status == 302
+    # The database file alone (no -wal next to the copy) shows the clicks once a pass ran.
+    deadline = time.time() + 10
+    clicks = None
+    while time.time() < deadline:
+        copy = str(tmp_path / "main-file-only.db")
+        shutil.copyfile(s.sqlite_path, copy)
+        db = sqlite3.connect(copy)
+        try:
+            row = db.execute("SELECT click_count FROM urls WHERE short_code = ?", (code,)).fetchone()
+        finally:
+            db.close()
+        clicks = row[0] if row else None
+        if clicks == 200:
+            break
+        time.sleep(0.2)
+    assert clicks == 200
+    os.kill(ck[0], signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        now = s.helper_pids("fs-checkpoint")
+        if now and now[0] != ck[0]:
+            break
+        time.sleep(0.1)
+    assert now and now[0] != ck[0], "checkpointer not restarted"
+    assert "checkpointer" in s.read_log()
+    assert s.raw("GET", "/" + code).status == 302
