@@ -138,6 +138,7 @@ struct loop {
 	int		 listen_fd;
 	bool		 listening;	/* listen_fd is in ep */
 	bool		 unix_listener;
+	bool		 grouping;	/* app_groups(): answer link opens in groups */
 	size_t		 nconns;
 	struct conn	*conns;		/* every open connection */
 	struct app	 app;
@@ -183,16 +184,20 @@ conn_drop(struct loop *lp, struct conn *c)
 		set_listening(lp, true);
 }
 
-/* Takes every pending connection (the listening socket is non-blocking). */
+/*
+ * Takes one pending connection (the listening socket is non-blocking). One per turn: the
+ * rest wake other idle workers (EPOLLEXCLUSIVE, level-triggered), so concurrent requests on
+ * new connections are spread over the pool instead of queueing behind each other here.
+ */
 static void
-accept_all(struct loop *lp)
+accept_one(struct loop *lp)
 {
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
 	struct epoll_event ev;
 	struct conn *c;
 	int fd;
 
-	while (lp->nconns < MAX_CONNS) {
+	if (lp->nconns < MAX_CONNS) {
 		if ((fd = accept4(lp->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
@@ -219,7 +224,7 @@ accept_all(struct loop *lp)
 			close(fd);
 			FCGX_Free(&c->fr, 0);
 			free(c);
-			continue;
+			return;
 		}
 		c->next = lp->conns;
 		if (c->next != NULL)
@@ -227,7 +232,8 @@ accept_all(struct loop *lp)
 		lp->conns = c;
 		lp->nconns++;
 	}
-	set_listening(lp, false);	/* full: other workers take the rest */
+	if (lp->nconns >= MAX_CONNS)
+		set_listening(lp, false);	/* full: other workers take the rest */
 }
 
 /* Writes the answer and ends the request; drops the connection if libfcgi closed it. */
@@ -269,7 +275,7 @@ serve(struct loop *lp, struct conn **ready, size_t n, struct request *reqs,
 		m++;
 	}
 	for (i = 0; i < m; i = j) {
-		for (j = i; j < m && app_groupable(&reqs[j]); j++)
+		for (j = i; lp->grouping && j < m && app_groupable(&reqs[j]); j++)
 			;
 		if (j - i > 1)
 			app_handle_group(&lp->app, reqs + i, resps + i, j - i);
@@ -324,6 +330,7 @@ worker_run(int listen_fd, const struct config *cfg)
 		store_close(lp.app.store);
 		return 1;
 	}
+	lp.grouping = app_groups(&lp.app);
 	lp.unix_listener = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
 	    ss.ss_family == AF_UNIX;
 	if (FCGX_Init() != 0 || (lp.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
@@ -370,7 +377,7 @@ worker_run(int listen_fd, const struct config *cfg)
 		nready = 0;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &listen_tag)
-				accept_all(&lp);
+				accept_one(&lp);
 			else
 				ready[nready++] = evs[i].data.ptr;
 		}

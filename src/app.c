@@ -274,18 +274,30 @@ app_groupable(const struct request *req)
 	return i < NROUTES && routes[i].fn == h_open;
 }
 
+bool
+app_groups(const struct app *app)
+{
+	return app->store->backend->group_begin != NULL;
+}
+
 void
 app_handle_group(struct app *app, struct request *reqs, struct response *resps, size_t n)
 {
 	struct ctx c;
 	int64_t t0 = monotonic_us(), t1;
-	bool grouped = store_group_begin(app->store) == STORE_OK;
+	bool failed = store_group_begin(app->store) != STORE_OK;
 	size_t i;
 
-	/* Without the group (the store was busy past its timeout) each open stands alone. */
-	for (i = 0; i < n; i++)
-		run(app, &reqs[i], &resps[i], &c);
-	if (grouped && store_group_end(app->store) != STORE_OK) {
+	memset(&c, 0, sizeof c);
+	c.app = app;
+	/* No group (the store stayed busy past its timeout): each open would wait as long
+	 * again, so all are answered 503 at once, as each would have been. */
+	if (!failed) {
+		for (i = 0; i < n; i++)
+			run(app, &reqs[i], &resps[i], &c);
+		failed = store_group_end(app->store) != STORE_OK;
+	}
+	if (failed) {
 		/* Nothing of the group was stored: no open may be answered as if counted. */
 		for (i = 0; i < n; i++) {
 			resp_reset(&resps[i]);

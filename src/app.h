@@ -46,6 +46,9 @@ typedef void (*handler_fn)(struct ctx *);
 void	app_handle(struct app *, struct request *, struct response *);
 /* Is req a link open (GET or HEAD /{code}), which app_handle_group can answer with others? */
 bool	app_groupable(const struct request *);
+/* Does the store gain from groups (SQLite: one transaction)? If not (DynamoDB: one call per
+ * open whatever happens), each open is answered as soon as it is done. */
+bool	app_groups(const struct app *);
 /* Handles n groupable requests in one store group (one SQLite transaction): every response is
  * final only once the group has committed; if it cannot, all n are answered 503. */
 void	app_handle_group(struct app *, struct request *, struct response *, size_t n);

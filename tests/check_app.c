@@ -1410,14 +1410,50 @@ END_TEST
  * here, so this backend reports the group's end as failed. Every open of the group must then
  * be answered 503, none as a redirect: a redirect is only sent for a click that was stored.
  */
-static struct store_backend failing_backend;
-
 static enum store_rc
 failing_group_end(struct store *s)
 {
 	(void)s;
 	return STORE_UNAVAILABLE;
 }
+
+static struct store_backend failing_backend;	/* see test_group_commit_failure_... */
+
+static enum store_rc
+failing_group_begin(struct store *s)
+{
+	(void)s;
+	return STORE_UNAVAILABLE;
+}
+
+/* Fault injection (a fake backend, see below): the store stays busy past its timeout at the
+ * group's start. Every open is answered 503 at
+ * once (none waits the timeout again on its own), and nothing is counted. */
+START_TEST(test_group_begin_failure_answers_all_503)
+{
+	const struct store_backend *real = ta.app.store->backend;
+	char tok[TOKEN_MAX], a[CODE_MAX], lines[2][CODE_MAX + 8], errs[2][32];
+	const char *l[2];
+	int st[2], i;
+
+	signup_ok("groupbusy@example.com", tok);
+	create_link(tok, "{\"url\":\"https://example.com/a\"}", a);
+	failing_backend = *real;
+	failing_backend.group_begin = failing_group_begin;
+	ta.app.store->backend = &failing_backend;
+	for (i = 0; i < 2; i++) {
+		snprintf(lines[i], sizeof lines[i], "GET /%s", a);
+		l[i] = lines[i];
+	}
+	open_group(l, 2, st, errs);
+	ta.app.store->backend = real;
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(st[i], 503);
+		ck_assert_str_eq(errs[i], "store_unavailable");
+	}
+	ck_assert_int_eq(clicks_of(a), 0);
+}
+END_TEST
 
 START_TEST(test_group_commit_failure_answers_all_503)
 {
@@ -1526,6 +1562,7 @@ app_suite(void)
 	tcase_add_loop_test(tc, test_groupable, 0, N(groupable_cases));
 	tcase_add_test(tc, test_group_counts_each_open);
 	tcase_add_test(tc, test_group_commit_failure_answers_all_503);
+	tcase_add_test(tc, test_group_begin_failure_answers_all_503);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("qr");
