@@ -147,7 +147,7 @@ checkpointer_on_term(int sig)
  * CHECKPOINT_EVERY_MS, so no worker's requests wait for one (see store_sqlite.c).
  */
 static pid_t
-spawn_checkpointer(const struct config *cfg, sigset_t *oldmask)
+spawn_checkpointer(const struct config *cfg, sigset_t *oldmask, void *parent_mem)
 {
 	struct timespec pause = { 0, CHECKPOINT_EVERY_MS * 1000000L };
 	struct sigaction sa;
@@ -160,6 +160,7 @@ spawn_checkpointer(const struct config *cfg, sigset_t *oldmask)
 	}
 	if (pid > 0)
 		return pid;
+	free(parent_mem);	/* the supervisor's, not ours (LeakSanitizer checks at exit) */
 	signal(SIGCHLD, SIG_DFL);
 	prctl(PR_SET_NAME, "fs-checkpoint");	/* tells it apart from the workers in ps */
 	memset(&sa, 0, sizeof sa);
@@ -245,7 +246,7 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 		}
 		if (cfg->sqlite_checkpointer && !stopping && checkpointer_pid == 0 &&
 		    now >= checkpointer_at)
-			checkpointer_pid = spawn_checkpointer(cfg, &oldmask);
+			checkpointer_pid = spawn_checkpointer(cfg, &oldmask, slots);
 		alive = 0;
 		for (i = 0; i < nworkers; i++) {
 			if (slots[i].pid == 0 && !stopping && now >= slots[i].respawn_at_us) {
