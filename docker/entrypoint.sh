@@ -18,6 +18,8 @@
 #   FCGI_ADDR (127.0.0.1:9000)       nginx: where the app listens
 #   NGINX_STATE_DIR (/tmp/fileshare-nginx)  nginx: rendered config, pid, temp files (writable)
 #   NGINX_WORKERS (1), AUTH_RATE (10r/s), AUTH_BURST (20): as for scripts/serve
+#   LINKS_KEEP_CONN (off)            nginx: "on" keeps FastCGI connections for link opens
+#                                    (pays off with SQLite only; the image runs DynamoDB)
 #   REAL_IP_FROM                     nginx: comma-separated proxy ranges (the VPC behind an ALB);
 #                                    client addresses are then taken from X-Forwarded-For
 # Everything else (USE_DYNAMODB, AWS_REGION, ...) goes to fileshare-fcgi / fileshare-admin as is.
@@ -68,7 +70,8 @@ render_nginx() {
 		USER_LINE="$user_line" NGINX_WORKERS="${NGINX_WORKERS:-1}" STATE_DIR="$state" \
 		LISTEN="${NGINX_LISTEN:-0.0.0.0:8080}" WEB_DIR="$FILESHARE_HOME/web" \
 		FCGI_ADDR="${FCGI_ADDR:-127.0.0.1:9000}" \
-		AUTH_RATE="${AUTH_RATE:-10r/s}" AUTH_BURST="${AUTH_BURST:-20}" >&2
+		AUTH_RATE="${AUTH_RATE:-10r/s}" AUTH_BURST="${AUTH_BURST:-20}" \
+		LINKS_KEEP_CONN="${LINKS_KEEP_CONN:-off}" >&2
 
 	# Container-only additions to the http block: every temp path inside the writable state
 	# directory (a non-root nginx cannot create Debian's /var/lib/nginx/*), and, behind a load
