@@ -1406,80 +1406,66 @@ START_TEST(test_group_counts_each_open)
 END_TEST
 
 /*
- * Fault injection (a fake, on purpose): SQLite cannot be made to fail one COMMIT on demand
- * here, so this backend reports the group's end as failed. Every open of the group must then
- * be answered 503, none as a redirect: a redirect is only sent for a click that was stored.
+ * Fault injection (a fake, on purpose): SQLite cannot be made to fail one BEGIN or COMMIT on
+ * demand here, so the store's backend is swapped for a copy whose group_begin or group_end
+ * reports failure. Every open of the group must then be answered 503, none as a redirect: a
+ * redirect is only sent for a click that was stored.
  */
+static struct store_backend failing_backend;
+
 static enum store_rc
-failing_group_end(struct store *s)
+failing_group_op(struct store *s)
 {
 	(void)s;
 	return STORE_UNAVAILABLE;
 }
 
-static struct store_backend failing_backend;	/* see test_group_commit_failure_... */
-
-static enum store_rc
-failing_group_begin(struct store *s)
-{
-	(void)s;
-	return STORE_UNAVAILABLE;
-}
-
-/* Fault injection (a fake backend, see below): the store stays busy past its timeout at the
- * group's start. Every open is answered 503 at
- * once (none waits the timeout again on its own), and nothing is counted. */
-START_TEST(test_group_begin_failure_answers_all_503)
-{
-	const struct store_backend *real = ta.app.store->backend;
-	char tok[TOKEN_MAX], a[CODE_MAX], lines[2][CODE_MAX + 8], errs[2][32];
-	const char *l[2];
-	int st[2], i;
-
-	signup_ok("groupbusy@example.com", tok);
-	create_link(tok, "{\"url\":\"https://example.com/a\"}", a);
-	failing_backend = *real;
-	failing_backend.group_begin = failing_group_begin;
-	ta.app.store->backend = &failing_backend;
-	for (i = 0; i < 2; i++) {
-		snprintf(lines[i], sizeof lines[i], "GET /%s", a);
-		l[i] = lines[i];
-	}
-	open_group(l, 2, st, errs);
-	ta.app.store->backend = real;
-	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(st[i], 503);
-		ck_assert_str_eq(errs[i], "store_unavailable");
-	}
-	ck_assert_int_eq(clicks_of(a), 0);
-}
-END_TEST
-
-START_TEST(test_group_commit_failure_answers_all_503)
+/* Opens a new link n times in one group with the backend's begin (or end) failing; returns the
+ * link's clicks afterwards. */
+static int64_t
+open_group_failing(const char *email, bool at_begin, int n)
 {
 	const struct store_backend *real = ta.app.store->backend;
 	char tok[TOKEN_MAX], a[CODE_MAX], lines[3][CODE_MAX + 8], errs[3][32];
 	const char *l[3];
 	int st[3], i;
 
-	signup_ok("groupfail@example.com", tok);
+	ck_assert_int_le(n, 3);
+	signup_ok(email, tok);
 	create_link(tok, "{\"url\":\"https://example.com/a\"}", a);
 	failing_backend = *real;
-	failing_backend.group_end = failing_group_end;
+	if (at_begin)
+		failing_backend.group_begin = failing_group_op;
+	else
+		failing_backend.group_end = failing_group_op;
 	ta.app.store->backend = &failing_backend;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		snprintf(lines[i], sizeof lines[i], i == 1 ? "GET /zzzzzzzz" : "GET /%s", a);
 		l[i] = lines[i];
 	}
-	open_group(l, 3, st, errs);
-	/* Close the group the fake left open (SQLite: commit it), as the real end would. */
-	if (real->group_end != NULL)
+	open_group(l, (size_t)n, st, errs);
+	/* The fake end left the group open: close it (SQLite: commit), as the real end would. */
+	if (!at_begin && real->group_end != NULL)
 		ck_assert_int_eq(real->group_end(ta.app.store), STORE_OK);
 	ta.app.store->backend = real;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		ck_assert_int_eq(st[i], 503);
 		ck_assert_str_eq(errs[i], "store_unavailable");
 	}
+	return clicks_of(a);
+}
+
+/* The store stays busy past its timeout at the group's start: every open is answered 503 at
+ * once (none waits the timeout again on its own), and nothing is counted. */
+START_TEST(test_group_begin_failure_answers_all_503)
+{
+	ck_assert_int_eq(open_group_failing("groupbusy@example.com", true, 3), 0);
+}
+END_TEST
+
+START_TEST(test_group_commit_failure_answers_all_503)
+{
+	open_group_failing("groupfail@example.com", false, 3);
 }
 END_TEST
 

@@ -267,9 +267,9 @@ class Stack:
         return [l for l in self.read_log().splitlines() if SANITIZER_RE.search(l)]
 
     # -- processes --------------------------------------------------------------------------
-    def app_pids(self):
-        """The fileshare-fcgi processes of this stack (supervisor and workers)."""
-        pids = []
+    def _fcgi_procs(self):
+        """(pid, ppid, comm) of every fileshare-fcgi process of this stack, helpers included."""
+        out = []
         for d in os.listdir("/proc"):
             if not d.isdigit():
                 continue
@@ -286,29 +286,18 @@ class Stack:
                 continue
             if ("VAR_DIR=" + self.var_dir).encode() + b"\0" not in environ:
                 continue
-            if stat.split("(", 1)[1].rsplit(")", 1)[0] in HELPER_COMMS:
-                continue        # the supervisor's helpers are not workers
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            pids.append((int(d), ppid))
-        return pids
+            comm = stat.split("(", 1)[1].rsplit(")", 1)[0]
+            out.append((int(d), int(stat.rsplit(")", 1)[1].split()[1]), comm))
+        return out
+
+    def app_pids(self):
+        """The fileshare-fcgi processes of this stack (supervisor and workers; the supervisor's
+        helpers are not workers)."""
+        return [(p, pp) for p, pp, comm in self._fcgi_procs() if comm not in HELPER_COMMS]
 
     def helper_pids(self, comm):
         """The supervisor's helper processes named comm (see HELPER_COMMS)."""
-        out = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    stat = f.read()
-                with open("/proc/%s/environ" % d, "rb") as f:
-                    environ = f.read()
-            except OSError:
-                continue
-            if stat.split("(", 1)[1].rsplit(")", 1)[0] == comm and \
-                    ("VAR_DIR=" + self.var_dir).encode() + b"\0" in environ:
-                out.append(int(d))
-        return out
+        return [p for p, _, c in self._fcgi_procs() if c == comm]
 
     def supervisor_pid(self):
         pids = self.app_pids()
