@@ -201,42 +201,40 @@ accept_one(struct loop *lp)
 	struct conn *c;
 	int fd;
 
-	if (lp->nconns < MAX_CONNS) {
-		if ((fd = accept4(lp->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_errorx("accept: %s", strerror(errno));
-			return;
-		}
-		/* The socket stays blocking: libfcgi reads a request whole once epoll says it
-		 * has begun to arrive (nginx sends it at once), bounded by these timeouts. */
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-		c = xcalloc(1, sizeof *c);
-		/* No listening socket of its own: at the end of the connection FCGX_Accept_r
-		 * returns an error instead of accepting another one behind the loop's back. */
-		FCGX_InitRequest(&c->fr, -1, 0);
-		c->fr.ipcFd = fd;
-		/* FCGX_Accept_r begins by finishing the previous request, closing the socket
-		 * unless that request kept it: there is none yet, so keep it. */
-		c->fr.keepConnection = 1;
-		memset(&ev, 0, sizeof ev);
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
-			log_errorx("epoll_ctl: %s", strerror(errno));
-			close(fd);
-			FCGX_Free(&c->fr, 0);
-			free(c);
-			return;
-		}
-		c->next = lp->conns;
-		if (c->next != NULL)
-			c->next->prev = c;
-		lp->conns = c;
-		lp->nconns++;
-	}
 	if (lp->nconns >= MAX_CONNS)
+		return;
+	if ((fd = accept4(lp->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+			log_errorx("accept: %s", strerror(errno));
+		return;
+	}
+	/* The socket stays blocking: libfcgi reads a request whole once epoll says it has begun
+	 * to arrive (nginx sends it at once), bounded by these timeouts. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	c = xcalloc(1, sizeof *c);
+	/* No listening socket of its own: at the end of the connection FCGX_Accept_r returns an
+	 * error instead of accepting another one behind the loop's back. */
+	FCGX_InitRequest(&c->fr, -1, 0);
+	c->fr.ipcFd = fd;
+	/* FCGX_Accept_r begins by finishing the previous request, closing the socket unless that
+	 * request kept it: there is none yet, so keep it. */
+	c->fr.keepConnection = 1;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		log_errorx("epoll_ctl: %s", strerror(errno));
+		close(fd);
+		FCGX_Free(&c->fr, 0);
+		free(c);
+		return;
+	}
+	c->next = lp->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	lp->conns = c;
+	if (++lp->nconns >= MAX_CONNS)
 		set_listening(lp, false);	/* full: other workers take the rest */
 }
 
@@ -328,6 +326,7 @@ worker_run(int listen_fd, const struct config *cfg)
 	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
 	memset(&lp, 0, sizeof lp);
+	lp.ep = -1;
 	lp.listen_fd = listen_fd;
 	lp.app.cfg = cfg;
 	if ((lp.app.store = store_open(cfg)) == NULL || (lp.app.blob = blob_open(cfg)) == NULL) {
@@ -342,9 +341,8 @@ worker_run(int listen_fd, const struct config *cfg)
 	    (fl = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
 		log_errorx("worker set-up failed: %s", strerror(errno));
-		store_close(lp.app.store);
-		blob_close(lp.app.blob);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	set_listening(&lp, true);
 	if (!lp.listening) {
@@ -405,7 +403,8 @@ worker_run(int listen_fd, const struct config *cfg)
 	while (lp.conns != NULL)
 		conn_drop(&lp, lp.conns);
 out:
-	close(lp.ep);
+	if (lp.ep != -1)
+		close(lp.ep);
 	store_close(lp.app.store);
 	blob_close(lp.app.blob);
 	aws_session_release();

@@ -148,6 +148,21 @@ authenticate(struct ctx *c)
 	return 0;
 }
 
+/*
+ * The index of the first route whose pattern matches path (NROUTES if none): that pattern
+ * owns the path (the table lists specific paths before "/{}").
+ */
+static size_t
+first_route(const char *path, char *pbuf, size_t n)
+{
+	const char *param;
+	size_t i;
+
+	for (i = 0; i < NROUTES && !path_match(routes[i].path, path, pbuf, n, &param); i++)
+		;
+	return i;
+}
+
 static void
 dispatch(struct ctx *c)
 {
@@ -159,12 +174,8 @@ dispatch(struct ctx *c)
 	size_t i;
 	int a;
 
-	/* The first pattern that matches the path owns it (the table lists specific paths
-	 * before "/{}"); only routes with that same pattern compete on the method. */
-	for (i = 0; i < NROUTES && !path_match(routes[i].path, req->path, pbuf, sizeof pbuf, &param);
-	    i++)
-		;
-	for (; i < NROUTES; i++) {
+	/* Only routes with the owning pattern (see first_route) compete on the method. */
+	for (i = first_route(req->path, pbuf, sizeof pbuf); i < NROUTES; i++) {
 		if (!path_match(routes[i].path, req->path, pbuf, sizeof pbuf, &param) || (owner != NULL &&
 		    strcmp(routes[i].path, owner)))
 			continue;
@@ -262,22 +273,19 @@ bool
 app_groupable(const struct request *req)
 {
 	char pbuf[2048];
-	const char *param;
 	size_t i;
 
 	if ((req->method != HTTP_GET && req->method != HTTP_HEAD) || req->path == NULL ||
 	    req->path[0] != '/')
 		return false;
-	for (i = 0; i < NROUTES && !path_match(routes[i].path, req->path, pbuf, sizeof pbuf, &param);
-	    i++)
-		;
+	i = first_route(req->path, pbuf, sizeof pbuf);
 	return i < NROUTES && routes[i].fn == h_open;
 }
 
 bool
 app_groups(const struct app *app)
 {
-	return app->store->backend->group_begin != NULL;
+	return store_groups(app->store);
 }
 
 void

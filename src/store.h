@@ -163,8 +163,9 @@ bool		 link_is_live(const struct link *, int64_t now);
 #define store_link_delete(s, c, u, l)	((s)->backend->link_delete((s), (c), (u), (l)))
 #define store_links_purge_expired(s, t, n, p) ((s)->backend->links_purge_expired((s), (t), (n), (p)))
 #define store_links_each_file_key(s, f, c) ((s)->backend->links_each_file_key((s), (f), (c)))
+#define store_groups(s)		((s)->backend->group_begin != NULL)
 #define store_group_begin(s)	((s)->backend->group_begin ? (s)->backend->group_begin(s) : STORE_OK)
-#define store_checkpoint(s)	((s)->backend->checkpoint ? (s)->backend->checkpoint(s) : STORE_OK)
 #define store_group_end(s)	((s)->backend->group_end ? (s)->backend->group_end(s) : STORE_OK)
+#define store_checkpoint(s)	((s)->backend->checkpoint ? (s)->backend->checkpoint(s) : STORE_OK)
 
 #endif

@@ -117,10 +117,10 @@ static const char *const stmt_sql[ST_MAX] = {
 	    " expires_at_ttl, created_by_user, file_key, filename, file_size, content_type,"
 	    " click_count, max_clicks, password_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_LINK_GET] = "SELECT " LINK_COLS " FROM urls WHERE short_code = ?",
-	/* The redirect: one statement reads the link and counts the click, only while the link
-	 * is live (and unlocked, for password-protected ones). */
-	/* No RETURNING: SQLite runs that through an ephemeral table (callgrind: a third of a
-	 * redirect's instructions); link_open reads the row back in the same transaction. */
+	/* The redirect's click, counted only while the link is live (and unlocked, for
+	 * password-protected ones). No RETURNING: SQLite runs that through an ephemeral table
+	 * (callgrind: a third of a redirect's instructions); link_open reads the row back in
+	 * the same transaction. */
 	[ST_LINK_OPEN] = "UPDATE urls SET click_count = click_count + 1 WHERE short_code = ?1"
 	    " AND expires_at_ttl > ?2 AND (max_clicks IS NULL OR click_count < max_clicks)"
 	    " AND (password_hash IS NULL OR ?3)",
@@ -163,6 +163,36 @@ opens_unlock(struct store_sqlite *s)
 {
 	if (s->wlock_fd != -1)
 		flock(s->wlock_fd, LOCK_UN);
+}
+
+static enum store_rc step_done(struct store_sqlite *, enum stmt_id);
+
+/* The write transaction of link opens (one open alone, or a group): the lock, then BEGIN. */
+static enum store_rc
+opens_begin(struct store_sqlite *s)
+{
+	enum store_rc rc;
+
+	opens_lock(s);
+	if ((rc = step_done(s, ST_BEGIN)) != STORE_OK)
+		opens_unlock(s);
+	return rc;
+}
+
+/* Commits it (rolling back if that fails) or rolls it back, and releases the lock.
+ * STORE_UNAVAILABLE if a failed statement inside had already rolled it back. */
+static enum store_rc
+opens_end(struct store_sqlite *s, bool commit)
+{
+	enum store_rc rc = STORE_UNAVAILABLE;
+
+	if (!sqlite3_get_autocommit(s->db)) {
+		rc = commit ? step_done(s, ST_COMMIT) : STORE_OK;
+		if ((!commit || rc != STORE_OK) && !sqlite3_get_autocommit(s->db))
+			step_done(s, ST_ROLLBACK);
+	}
+	opens_unlock(s);
+	return rc;
 }
 
 static enum store_rc
@@ -776,13 +806,8 @@ sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocke
 	bool counted;
 	int src;
 
-	if (own) {
-		opens_lock(s);
-		if ((rc = step_done(s, ST_BEGIN)) != STORE_OK) {
-			opens_unlock(s);
-			return rc;
-		}
-	}
+	if (own && (rc = opens_begin(s)) != STORE_OK)
+		return rc;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int(st, 3, unlocked);
@@ -790,31 +815,23 @@ sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocke
 	sqlite3_reset(st);
 	if (src != SQLITE_DONE) {
 		rc = fail(s, "open link");
-		goto rollback;
+		goto undo;
 	}
 	counted = sqlite3_changes(s->db) == 1;
 	if ((rc = sqlite_link_get(base, code, l)) != STORE_OK)
-		goto rollback;	/* NOT_FOUND: unknown code (nothing was counted) */
+		goto undo;	/* NOT_FOUND: unknown code (nothing was counted) */
 	/* Not counted: dead, or protected and not unlocked (l->password_hash is set). */
 	if (!counted && !link_is_live(l, now)) {
 		link_free(l);
 		rc = STORE_GONE;
-		goto rollback;
+		goto undo;
 	}
-	if (own) {
-		if ((rc = step_done(s, ST_COMMIT)) != STORE_OK) {
-			link_free(l);
-			goto rollback;
-		}
-		opens_unlock(s);
-	}
-	return STORE_OK;
-rollback:
-	if (own) {
-		if (!sqlite3_get_autocommit(s->db))
-			step_done(s, ST_ROLLBACK);
-		opens_unlock(s);
-	}
+	if (own && (rc = opens_end(s, true)) != STORE_OK)
+		link_free(l);
+	return rc;
+undo:
+	if (own)
+		opens_end(s, false);
 	return rc;
 }
 
@@ -826,28 +843,13 @@ rollback:
 static enum store_rc
 sqlite_group_begin(struct store *base)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
-	enum store_rc rc;
-
-	opens_lock(s);
-	if ((rc = step_done(s, ST_BEGIN)) != STORE_OK)
-		opens_unlock(s);
-	return rc;
+	return opens_begin((struct store_sqlite *)base);
 }
 
 static enum store_rc
 sqlite_group_end(struct store *base)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
-	enum store_rc rc;
-
-	/* A failed statement inside may have rolled the whole transaction back already. */
-	if (sqlite3_get_autocommit(s->db))
-		rc = STORE_UNAVAILABLE;
-	else if ((rc = step_done(s, ST_COMMIT)) != STORE_OK && !sqlite3_get_autocommit(s->db))
-		step_done(s, ST_ROLLBACK);
-	opens_unlock(s);
-	return rc;
+	return opens_end((struct store_sqlite *)base, true);
 }
 
 /* Collects up to limit rows of a LINK_COLS statement into page. */
