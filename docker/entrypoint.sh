@@ -12,10 +12,13 @@
 # Settings (environment):
 #   FILESHARE_HOME (/opt/fileshare)  where conf/, web/ and scripts/render-conf are
 #   FCGI_LISTEN (127.0.0.1:9000)     app: where fileshare-fcgi listens (HOST:PORT or unix:PATH)
+#   LINKS_LISTEN                     app: a socket of their own for link opens (--links-listen;
+#                                    on SQLite one more worker serves it alone), none if unset
 #   WORKERS (2)                      app: worker processes
 #   DATA_DIR                         app: created if missing (see README.md's configuration)
 #   NGINX_LISTEN (0.0.0.0:8080)      nginx: where nginx listens
 #   FCGI_ADDR (127.0.0.1:9000)       nginx: where the app listens
+#   LINKS_ADDR (FCGI_ADDR)           nginx: where link opens go (the app's LINKS_LISTEN)
 #   NGINX_STATE_DIR (/tmp/fileshare-nginx)  nginx: rendered config, pid, temp files (writable)
 #   NGINX_WORKERS (1), AUTH_RATE (10r/s), AUTH_BURST (20): as for scripts/serve
 #   LINKS_KEEP_CONN (off)            nginx: "on" keeps FastCGI connections for link opens
@@ -56,7 +59,8 @@ run_app() {
 	# SQLite file and the generated session secret live here (USE_DYNAMODB=false, no SESSION_SECRET).
 	[ -z "${DATA_DIR:-}" ] || mkdir -p "$DATA_DIR" 2>/dev/null || true
 	printf 'app %s\n' "$listen" > "$ROLE_FILE" 2>/dev/null || true
-	exec fileshare-fcgi --listen "$listen" --workers "$workers" "$@"
+	exec fileshare-fcgi --listen "$listen" ${LINKS_LISTEN:+--links-listen "$LINKS_LISTEN"} \
+		--workers "$workers" "$@"
 }
 
 # Writes the nginx configuration into $NGINX_STATE_DIR and prints its path.
@@ -70,6 +74,7 @@ render_nginx() {
 		USER_LINE="$user_line" NGINX_WORKERS="${NGINX_WORKERS:-1}" STATE_DIR="$state" \
 		LISTEN="${NGINX_LISTEN:-0.0.0.0:8080}" WEB_DIR="$FILESHARE_HOME/web" \
 		FCGI_ADDR="${FCGI_ADDR:-127.0.0.1:9000}" \
+		LINKS_ADDR="${LINKS_ADDR:-${FCGI_ADDR:-127.0.0.1:9000}}" \
 		AUTH_RATE="${AUTH_RATE:-10r/s}" AUTH_BURST="${AUTH_BURST:-20}" \
 		LINKS_KEEP_CONN="${LINKS_KEEP_CONN:-off}" >&2
 

@@ -130,14 +130,24 @@ write_response(FCGX_Request *fr, const struct response *resp)
 /* One connection from nginx, kept between requests when nginx asks (FCGI_KEEP_CONN). */
 struct conn {
 	FCGX_Request	 fr;	/* fr.ipcFd is the socket; libfcgi closes it at the end */
+	bool		 unix_sock;
 	struct conn	*prev, *next;
+};
+
+#define MAX_LISTENERS	2	/* the pool's socket and the link-open socket (see worker.h) */
+
+/* A listening socket; its address in lp->listeners is its epoll data.ptr. */
+struct listener {
+	int		 fd;
+	bool		 unix_sock;	/* AF_UNIX: see answer() */
 };
 
 struct loop {
 	int		 ep;		/* epoll */
-	int		 listen_fd;
-	bool		 listening;	/* listen_fd is in ep */
-	bool		 unix_listener;
+	struct listener	 listeners[MAX_LISTENERS];
+	int		 nlisteners;
+	bool		 listening;	/* the listeners are in ep */
+	bool		 alone;		/* no other worker listens on them */
 	bool		 grouping;	/* app_groups(): answer link opens in groups */
 	bool		 accept_deferred;	/* a connection was left waiting last turn */
 	size_t		 nconns;
@@ -145,23 +155,37 @@ struct loop {
 	struct app	 app;
 };
 
-static const char listen_tag;	/* epoll's data.ptr for the listening socket */
+static struct listener *
+as_listener(struct loop *lp, void *ptr)
+{
+	int i;
+
+	for (i = 0; i < lp->nlisteners; i++)
+		if (ptr == &lp->listeners[i])
+			return &lp->listeners[i];
+	return NULL;
+}
 
 static void
 set_listening(struct loop *lp, bool on)
 {
 	struct epoll_event ev;
+	int i;
 
 	if (lp->listening == on)
 		return;
-	memset(&ev, 0, sizeof ev);
-	/* Not EPOLLEXCLUSIVE: a new connection wakes every idle worker (one wins accept4), so
-	 * a worker that is busy in this turn can leave it to them (see worker_run). */
-	ev.events = EPOLLIN;
-	ev.data.ptr = (void *)&listen_tag;
-	if (epoll_ctl(lp->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, lp->listen_fd, &ev) == -1) {
-		log_errorx("epoll_ctl (listening socket): %s", strerror(errno));
-		return;
+	for (i = 0; i < lp->nlisteners; i++) {
+		memset(&ev, 0, sizeof ev);
+		/* Not EPOLLEXCLUSIVE: a new connection wakes every idle worker (one wins
+		 * accept4), so a worker that is busy in this turn can leave it to them (see
+		 * worker_run). */
+		ev.events = EPOLLIN;
+		ev.data.ptr = &lp->listeners[i];
+		if (epoll_ctl(lp->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, lp->listeners[i].fd,
+		    &ev) == -1) {
+			log_errorx("epoll_ctl (listening socket): %s", strerror(errno));
+			return;
+		}
 	}
 	lp->listening = on;
 }
@@ -187,14 +211,11 @@ conn_drop(struct loop *lp, struct conn *c)
 }
 
 /*
- * Takes one pending connection (the listening socket is non-blocking). One per turn, and
- * not in a turn that has requests to answer unless the connection already waited a turn:
- * concurrent requests on new connections are spread over the idle workers instead of
- * queueing here behind a slow one (tests/faults: a redirect stalled on DynamoDB held up a
- * trial start accepted in the same turn).
+ * Takes one pending connection from l (the listening sockets are non-blocking); false when
+ * there is none or it could not be taken.
  */
-static void
-accept_one(struct loop *lp)
+static bool
+accept_one(struct loop *lp, const struct listener *l)
 {
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
 	struct epoll_event ev;
@@ -202,11 +223,11 @@ accept_one(struct loop *lp)
 	int fd;
 
 	if (lp->nconns >= MAX_CONNS)
-		return;
-	if ((fd = accept4(lp->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		return false;
+	if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
 			log_errorx("accept: %s", strerror(errno));
-		return;
+		return false;
 	}
 	/* The socket stays blocking: libfcgi reads a request whole once epoll says it has begun
 	 * to arrive (nginx sends it at once), bounded by these timeouts. */
@@ -220,6 +241,7 @@ accept_one(struct loop *lp)
 	/* FCGX_Accept_r begins by finishing the previous request, closing the socket unless that
 	 * request kept it: there is none yet, so keep it. */
 	c->fr.keepConnection = 1;
+	c->unix_sock = l->unix_sock;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
 	ev.data.ptr = c;
@@ -228,7 +250,7 @@ accept_one(struct loop *lp)
 		close(fd);
 		FCGX_Free(&c->fr, 0);
 		free(c);
-		return;
+		return false;
 	}
 	c->next = lp->conns;
 	if (c->next != NULL)
@@ -236,6 +258,34 @@ accept_one(struct loop *lp)
 	lp->conns = c;
 	if (++lp->nconns >= MAX_CONNS)
 		set_listening(lp, false);	/* full: other workers take the rest */
+	return true;
+}
+
+/*
+ * New connections on the listeners that epoll reported (ready[0..n-1]). A worker alone on its
+ * sockets takes all of them. Workers sharing a socket take one per listener and turn, and none
+ * in a turn that has requests to answer unless the connection already waited a turn:
+ * concurrent requests on new connections are spread over the idle workers instead of
+ * queueing here behind a slow one (tests/faults: a redirect stalled on DynamoDB held up a
+ * trial start accepted in the same turn).
+ */
+static void
+take_connections(struct loop *lp, struct listener **ready, int n, bool busy)
+{
+	int i;
+
+	if (lp->alone) {
+		for (i = 0; i < n; i++)
+			while (accept_one(lp, ready[i]))
+				;
+		return;
+	}
+	if (n > 0 && (!busy || lp->accept_deferred)) {
+		for (i = 0; i < n; i++)
+			(void)accept_one(lp, ready[i]);
+		lp->accept_deferred = false;
+	} else
+		lp->accept_deferred = n > 0;
 }
 
 /* Writes the answer and ends the request; drops the connection if libfcgi closed it. */
@@ -249,7 +299,7 @@ answer(struct loop *lp, struct conn *c, const struct response *resp)
 	 * was written stays readable; there is no RST), so the linger is skipped there
 	 * ("detached"). A connection nginx keeps is not closed at all.
 	 */
-	if (lp->unix_listener)
+	if (c->unix_sock)
 		c->fr.detached = 1;
 	FCGX_Finish_r(&c->fr);
 	c->fr.detached = 0;
@@ -293,20 +343,20 @@ serve(struct loop *lp, struct conn **ready, size_t n, struct request *reqs,
 }
 
 int
-worker_run(int listen_fd, const struct config *cfg)
+worker_run(const int *fds, int nfds, bool alone, const struct config *cfg)
 {
 	static struct request reqs[MAX_EVENTS];
 	static struct response resps[MAX_EVENTS];
 	struct epoll_event evs[MAX_EVENTS];
 	struct conn *ready[MAX_EVENTS];
+	struct listener *lready[MAX_LISTENERS], *l;
 	struct sigaction sa;
 	struct loop lp;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
 	int64_t stop_at = 0, quiet_since = 0;
-	int i, n, rc = 0, fl;
+	int i, n, nl, rc = 0, fl;
 	size_t nready;
-	bool listen_ready;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
@@ -327,7 +377,7 @@ worker_run(int listen_fd, const struct config *cfg)
 	mallopt(M_TOP_PAD, 1 << 20);
 	memset(&lp, 0, sizeof lp);
 	lp.ep = -1;
-	lp.listen_fd = listen_fd;
+	lp.alone = alone;
 	lp.app.cfg = cfg;
 	if ((lp.app.store = store_open(cfg)) == NULL || (lp.app.blob = blob_open(cfg)) == NULL) {
 		log_errorx("worker cannot open its store or blob store; exiting");
@@ -335,14 +385,16 @@ worker_run(int listen_fd, const struct config *cfg)
 		return 1;
 	}
 	lp.grouping = app_groups(&lp.app);
-	lp.unix_listener = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
-	    ss.ss_family == AF_UNIX;
-	if (FCGX_Init() != 0 || (lp.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (fl = fcntl(listen_fd, F_GETFL)) == -1 ||
-	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
-		log_errorx("worker set-up failed: %s", strerror(errno));
-		rc = 1;
-		goto out;
+	if (FCGX_Init() != 0 || (lp.ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		goto setup_failed;
+	for (i = 0; i < nfds && i < MAX_LISTENERS; i++) {
+		l = &lp.listeners[lp.nlisteners++];
+		l->fd = fds[i];
+		sslen = sizeof ss;
+		l->unix_sock = getsockname(l->fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+		    ss.ss_family == AF_UNIX;
+		if ((fl = fcntl(l->fd, F_GETFL)) == -1 || fcntl(l->fd, F_SETFL, fl | O_NONBLOCK) == -1)
+			goto setup_failed;
 	}
 	set_listening(&lp, true);
 	if (!lp.listening) {
@@ -378,18 +430,14 @@ worker_run(int listen_fd, const struct config *cfg)
 			break;
 		}
 		nready = 0;
-		listen_ready = false;
+		nl = 0;
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.ptr == &listen_tag)
-				listen_ready = true;
+			if ((l = as_listener(&lp, evs[i].data.ptr)) != NULL)
+				lready[nl++] = l;
 			else
 				ready[nready++] = evs[i].data.ptr;
 		}
-		if (listen_ready && (nready == 0 || lp.accept_deferred)) {
-			accept_one(&lp);
-			lp.accept_deferred = false;
-		} else
-			lp.accept_deferred = listen_ready;
+		take_connections(&lp, lready, nl, nready > 0);
 		if (nready > 0) {
 			if (stopping)
 				quiet_since = monotonic_us() / 1000;
@@ -402,6 +450,10 @@ worker_run(int listen_fd, const struct config *cfg)
 		resp_free(&resps[i]);
 	while (lp.conns != NULL)
 		conn_drop(&lp, lp.conns);
+	goto out;
+setup_failed:
+	log_errorx("worker set-up failed: %s", strerror(errno));
+	rc = 1;
 out:
 	if (lp.ep != -1)
 		close(lp.ep);

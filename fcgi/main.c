@@ -1,12 +1,14 @@
 /*
  * fileshare-fcgi: the FastCGI application. Under spawn-fcgi (listening socket on fd 0) it is
- * one worker; with --listen ADDR --workers N it is a supervisor with N preforked workers.
+ * one worker; with --listen ADDR --workers N it is a supervisor with N preforked workers
+ * (and, with --links-listen ADDR, a socket for link opens: see supervisor_run).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -17,7 +19,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: fileshare-fcgi [--listen unix:/path.sock|HOST:PORT] [--workers N]\n"
+	    "                      [--links-listen unix:/path.sock|HOST:PORT]\n"
 	    "Without --listen, fd 0 must be the FastCGI listening socket (spawn-fcgi).\n"
+	    "--links-listen: a second socket for link opens (GET/HEAD /{code}), served by one\n"
+	    "worker of its own on SQLite and by every worker on DynamoDB.\n"
 	    "Settings come from the environment; see README.md.\n");
 }
 
@@ -27,20 +32,24 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "links-listen", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *listen_addr = NULL;
+	const char *listen_addr = NULL, *links_addr = NULL;
 	struct config cfg;
 	char err[512];
 	int64_t workers = 2;
-	int c, fd, rc, type;
+	int c, fd, links_fd = -1, rc, type;
 	socklen_t tl = sizeof type;
 
-	while ((c = getopt_long(argc, argv, "l:w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:w:L:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_addr = optarg;
+			break;
+		case 'L':
+			links_addr = optarg;
 			break;
 		case 'w':
 			if (num_parse_i64(optarg, 1, 256, &workers) == -1) {
@@ -60,6 +69,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (links_addr != NULL && (listen_addr == NULL || !strcmp(links_addr, listen_addr))) {
+		fprintf(stderr, "fileshare-fcgi: --links-listen needs --listen, and another address\n");
+		return 2;
+	}
 	if (config_load(&cfg, err, sizeof err) == -1) {
 		log_errorx("configuration: %s", err);
 		return 1;
@@ -71,13 +84,17 @@ main(int argc, char **argv)
 			config_free(&cfg);
 			return 2;
 		}
-		rc = worker_run(0, &cfg);
+		fd = 0;
+		rc = worker_run(&fd, 1, false, &cfg);
 	} else {
-		if ((fd = listen_on(listen_addr)) == -1) {
+		if ((fd = listen_on(listen_addr)) == -1 ||
+		    (links_addr != NULL && (links_fd = listen_on(links_addr)) == -1)) {
+			if (fd != -1)
+				close(fd);
 			config_free(&cfg);
 			return 1;
 		}
-		rc = supervisor_run(fd, listen_addr, (int)workers, &cfg);
+		rc = supervisor_run(fd, listen_addr, links_fd, links_addr, (int)workers, &cfg);
 	}
 	config_free(&cfg);
 	return rc;

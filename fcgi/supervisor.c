@@ -1,7 +1,8 @@
 /*
  * supervisor: binds the listening socket, preforks the workers, restarts any that die (with a
  * growing delay when they keep dying at once), and on SIGTERM/SIGINT asks them to finish
- * their current request and exit, killing stragglers after STOP_GRACE_S seconds.
+ * their current request and exit, killing stragglers after STOP_GRACE_S seconds. With a
+ * link-open socket on SQLite, one more worker (comm "fs-links") serves that socket alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@ struct slot {
 	int64_t	 started_us;
 	int64_t	 respawn_at_us;	/* when pid == 0: do not start before this */
 	int	 fast_deaths;	/* consecutive deaths within FAST_DEATH_US of starting */
+	bool	 links;		/* the link worker: the link-open socket, alone */
 };
 
 int
@@ -103,8 +105,10 @@ fail:
 	return -1;
 }
 
+/* Starts the worker for slot s: fds are the pool's sockets, links_fd the link worker's. */
 static pid_t
-spawn(int listen_fd, const struct config *cfg, sigset_t *oldmask)
+spawn(const struct slot *s, const int *fds, int nfds, int links_fd, const struct config *cfg,
+    sigset_t *oldmask)
 {
 	pid_t pid = fork();
 
@@ -116,7 +120,11 @@ spawn(int listen_fd, const struct config *cfg, sigset_t *oldmask)
 		signal(SIGCHLD, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		/* exit(), not _exit(): LeakSanitizer checks run from atexit in sanitizer builds. */
-		exit(worker_run(listen_fd, cfg));
+		if (s->links) {
+			prctl(PR_SET_NAME, "fs-links");	/* tells it apart in ps */
+			exit(worker_run(&links_fd, 1, true, cfg));
+		}
+		exit(worker_run(fds, nfds, false, cfg));
 	}
 	return pid;
 }
@@ -206,9 +214,16 @@ noop(int sig)
 }
 
 int
-supervisor_run(int listen_fd, const char *addr, int nworkers, const struct config *cfg)
+supervisor_run(int listen_fd, const char *addr, int links_fd, const char *links_addr,
+    int nworkers, const struct config *cfg)
 {
-	struct slot *slots = xcalloc((size_t)nworkers, sizeof *slots);
+	/* On SQLite the link-open socket gets a worker of its own (the last slot); on
+	 * DynamoDB the pool's workers serve both sockets. */
+	bool link_worker = links_fd != -1 && !cfg->use_dynamodb;
+	int nslots = nworkers + (link_worker ? 1 : 0);
+	struct slot *slots = xcalloc((size_t)nslots, sizeof *slots);
+	int fds[2] = { listen_fd, links_fd };
+	int nfds = links_fd != -1 && !link_worker ? 2 : 1;
 	sigset_t set, oldmask;
 	struct sigaction sa;
 	siginfo_t info;
@@ -236,7 +251,14 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 
 	wcfg.sqlite_checkpointer = !cfg->use_dynamodb;
 	cfg = &wcfg;
-	log_info("supervisor %ld starting %d workers on %s", (long)getpid(), nworkers, addr);
+	if (link_worker)
+		slots[nworkers].links = true;
+	if (links_fd == -1)
+		log_info("supervisor %ld starting %d workers on %s", (long)getpid(), nworkers, addr);
+	else
+		log_info("supervisor %ld starting %d workers on %s, link opens on %s (%s)",
+		    (long)getpid(), nworkers, addr, links_addr,
+		    link_worker ? "a worker of their own" : "every worker");
 	next_purge = monotonic_us() + 5 * 1000000;	/* first pass shortly after start */
 	for (;;) {
 		now = monotonic_us();
@@ -248,9 +270,9 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 		    now >= checkpointer_at)
 			checkpointer_pid = spawn_checkpointer(cfg, &oldmask, slots);
 		alive = 0;
-		for (i = 0; i < nworkers; i++) {
+		for (i = 0; i < nslots; i++) {
 			if (slots[i].pid == 0 && !stopping && now >= slots[i].respawn_at_us) {
-				slots[i].pid = spawn(listen_fd, cfg, &oldmask);
+				slots[i].pid = spawn(&slots[i], fds, nfds, links_fd, cfg, &oldmask);
 				if (slots[i].pid == -1) {
 					slots[i].pid = 0;
 					slots[i].respawn_at_us = now + 1000000;
@@ -263,7 +285,7 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 		if (stopping && alive == 0 && purge_pid == 0 && checkpointer_pid == 0)
 			break;
 		if (stopping && now >= stop_deadline) {
-			for (i = 0; i < nworkers; i++)
+			for (i = 0; i < nslots; i++)
 				if (slots[i].pid > 0) {
 					log_warnx("worker %ld still busy after %d s; killing it",
 					    (long)slots[i].pid, STOP_GRACE_S);
@@ -280,7 +302,9 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 				stopping = true;
 				stop_deadline = monotonic_us() + (int64_t)STOP_GRACE_S * 1000000;
 				close(listen_fd);
-				for (i = 0; i < nworkers; i++)
+				if (links_fd != -1)
+					close(links_fd);
+				for (i = 0; i < nslots; i++)
 					if (slots[i].pid > 0)
 						kill(slots[i].pid, SIGTERM);
 				if (purge_pid > 0)
@@ -308,9 +332,9 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 				}
 				continue;
 			}
-			for (i = 0; i < nworkers && slots[i].pid != pid; i++)
+			for (i = 0; i < nslots && slots[i].pid != pid; i++)
 				;
-			if (i == nworkers)
+			if (i == nslots)
 				continue;
 			describe_exit(pid, status, why, sizeof why);
 			now = monotonic_us();
@@ -331,6 +355,8 @@ supervisor_run(int listen_fd, const char *addr, int nworkers, const struct confi
 	}
 	if (!strncmp(addr, "unix:", 5))
 		unlink(addr + 5);
+	if (links_addr != NULL && !strncmp(links_addr, "unix:", 5))
+		unlink(links_addr + 5);
 	free(slots);
 	log_info("supervisor stopped");
 	return 0;

@@ -45,7 +45,9 @@ check_orphan(void *arg, const char *key)
 {
 	struct orphan_ctx *o = arg;
 
-	if (bsearch(key, o->live->keys, o->live->n, sizeof *o->live->keys, keycmp) != NULL)
+	/* (No search in an empty set: bsearch and qsort must not be handed NULL.) */
+	if (o->live->n > 0 &&
+	    bsearch(key, o->live->keys, o->live->n, sizeof *o->live->keys, keycmp) != NULL)
 		return 0;
 	if (blob_remove(o->blob, key) == BLOB_OK) {
 		o->st->orphans_deleted++;
@@ -88,7 +90,8 @@ purge_run(struct store *s, struct blob *b, int64_t now, struct purge_stats *st)
 	 * first, so a blob written after it is too young to be a candidate. */
 	if (store_links_each_file_key(s, collect_key, &live) != STORE_OK)
 		goto done;
-	qsort(live.keys, live.n, sizeof *live.keys, keycmp);
+	if (live.n > 0)
+		qsort(live.keys, live.n, sizeof *live.keys, keycmp);
 	if (blob_list_older(b, now - PURGE_ORPHAN_AGE_S, check_orphan, &o) != BLOB_OK)
 		goto done;
 	log_info("purge: %llu expired links, %llu of their blobs, %llu orphan blobs removed, %llu errors",

@@ -346,11 +346,15 @@ wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 
 /*
  * The checkpointer's pass, in two steps. The first copies the WAL into the database while
- * the workers go on writing. It cannot catch up with them, and SQLite starts the WAL over
- * only once every frame is copied, so once the WAL holds CHECKPOINT_RESTART_FRAMES (64 MiB
- * of 4 KiB pages) the second step holds link opens back (the flock they queue on) and copies
- * the few frames written meanwhile: a pause of a few milliseconds every second or so under
- * full load, instead of the whole checkpoint every 8,000 frames, and the WAL stays bounded.
+ * the workers go on writing. It cannot catch up with them: it copies the frames there were
+ * when it began ("done == log" says only that), and SQLite starts the WAL over only when a
+ * write transaction begins with every frame copied. So once the WAL holds
+ * CHECKPOINT_RESTART_FRAMES (64 MiB of 4 KiB pages) the second step holds link opens back
+ * (the flock they queue on) and copies the few frames written meanwhile; the next open then
+ * starts the WAL over. A pause of a few milliseconds every second or so under full load,
+ * instead of the whole checkpoint every 8,000 frames, and the WAL stays bounded: the file is
+ * rewritten in place, not grown (growing it had ext4 zero every new block: perf showed 18%
+ * of the link worker's time there when the WAL grew to the workers' 80,000-frame fallback).
  */
 static enum store_rc
 sqlite_checkpoint(struct store *base)
@@ -359,7 +363,7 @@ sqlite_checkpoint(struct store *base)
 	int rc, log = 0, done = 0;
 
 	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-	if (rc == SQLITE_OK && done < log && log >= CHECKPOINT_RESTART_FRAMES) {
+	if (rc == SQLITE_OK && log >= CHECKPOINT_RESTART_FRAMES) {
 		opens_lock(s);
 		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 		opens_unlock(s);

@@ -43,8 +43,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "aws"))
 SANITIZER_RE = re.compile(r"(ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer|"
                           r"Sanitizer has encountered a fatal error|Sanitizer:DEADLYSIGNAL)")
 PASSWORD = "correct horse battery staple"
-# Helper processes of the supervisor (their /proc comm), never counted as workers.
-HELPER_COMMS = {"fs-checkpoint"}
+# Processes of the supervisor beside its WORKERS workers (their /proc comm), never counted as
+# workers: the checkpointer, and on SQLite the link worker (link opens, --links-listen).
+HELPER_COMMS = {"fs-checkpoint", "fs-links"}
 LOG_DIR = os.environ.get("FS_TEST_LOG_DIR") or os.path.join(BUILD_DIR, "test-logs")
 SECRETS = {PASSWORD}    # every secret value this process used (see the docstring)
 

@@ -1,21 +1,29 @@
 """The worker pool: restarts after kill -9, graceful stop, spawn-fcgi mode, config errors."""
 import concurrent.futures
+import json
 import os
 import signal
 import subprocess
 import threading
 import time
 
+import pytest
 from conftest import BUILD_DIR, ROOT, PASSWORD
 
 
-def hammer(stack, stop, results):
+def hammer(stack, stop, results, probes=(("/readyz", 200), ("/api/me", 401))):
+    """GETs until stop is set, recording (time, "ok" or what came instead). By default both
+    kinds of process: /readyz goes where link opens go (on SQLite the link worker), /api/me
+    (401 without a session) to the pool's workers."""
+    i = 0
     while not stop.is_set():
+        path, want = probes[i % len(probes)]
+        i += 1
         try:
-            r = stack.raw("GET", "/readyz", timeout=10)
-            results.append((time.time(), r.status))
+            r = stack.raw("GET", path, timeout=10)
+            results.append((time.time(), "ok" if r.status == want else (path, r.status)))
         except OSError as e:
-            results.append((time.time(), repr(e)))
+            results.append((time.time(), (path, repr(e))))
 
 
 def test_kill_9_worker_under_load_recovers(fresh_stack):
@@ -45,7 +53,7 @@ def test_kill_9_worker_under_load_recovers(fresh_stack):
         t.join()
     after = [st for ts, st in results if ts > recovered_at + 0.05]
     assert len(after) > 50
-    assert all(st == 200 for st in after), [st for st in after if st != 200][:5]
+    assert all(st == "ok" for st in after), [st for st in after if st != "ok"][:5]
     log = s.read_log()
     assert "killed by signal 9" in log and "restarting it" in log
 
@@ -218,3 +226,81 @@ def test_checkpointer_copies_the_wal_and_is_restarted(fresh_stack, tmp_path):
     assert now and now[0] != ck[0], "checkpointer not restarted"
     assert "checkpointer" in s.read_log()
     assert s.raw("GET", "/" + code).status == 302
+
+
+def link_worker_pids(stack):
+    return stack.helper_pids("fs-links")
+
+
+def test_link_opens_have_a_worker_of_their_own(fresh_stack):
+    """--links-listen: on SQLite one more process (comm fs-links) answers every GET/HEAD of a
+    short link, so one process writes the click counts; password attempts (POST, scrypt) and
+    the API stay on the pool. On DynamoDB the pool's workers serve both sockets."""
+    from conftest import STORE
+    s = fresh_stack(workers=2)
+    c = s.client()
+    c.signup()
+    plain = c.shorten("https://example.com/by-the-link-worker").json["short_code"]
+    c.premium()     # passwords are premium
+    locked = c.shorten("https://example.com/locked", password="open sesame")
+    assert locked.status == 201
+    pool = set(s.worker_pids())
+    assert len(pool) == 2
+    links = link_worker_pids(s)
+    for _ in range(20):
+        assert s.raw("GET", "/" + plain).status == 302
+    assert s.raw("HEAD", "/" + plain).status == 302
+    entries = [json.loads(l) for l in s.read_log().splitlines() if l.startswith("{")]
+    opens = {e["pid"] for e in entries if e.get("path") == "/" + plain}
+    api = {e["pid"] for e in entries if str(e.get("path", "")).startswith("/api/")}
+    if STORE == "sqlite":
+        assert len(links) == 1 and links[0] not in pool
+        assert opens == set(links)
+        assert api and api <= pool
+        assert "link opens on unix:" in s.read_log()
+    else:
+        assert links == []
+        assert opens <= pool
+    assert c.get("/api/links/" + plain).json["click_count"] == 20
+    code = locked.json["short_code"]
+    assert s.raw("GET", "/" + code, headers={"Accept": "text/html"}).status == 200    # the form
+    r = s.raw("POST", "/" + code, body=b"password=open+sesame",
+              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 302
+    posted = [json.loads(l)["pid"] for l in s.read_log().splitlines()
+              if '"method":"POST"' in l and ('"path":"/%s"' % code) in l]
+    assert len(posted) == 1 and posted[0] in pool
+
+
+def test_link_worker_killed_is_restarted_and_opens_wait_for_it(fresh_stack):
+    from conftest import STORE
+    if STORE != "sqlite":
+        pytest.skip("the link worker is SQLite's")
+    s = fresh_stack(workers=2)
+    c = s.client()
+    c.signup()
+    code = c.shorten("https://example.com/through-a-restart").json["short_code"]
+    assert s.raw("GET", "/" + code).status == 302
+    victim = link_worker_pids(s)
+    assert len(victim) == 1
+    os.kill(victim[0], signal.SIGKILL)
+    # The supervisor keeps the socket: opens sent while no link worker runs wait in its
+    # backlog for the new one instead of failing.
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        statuses = list(ex.map(lambda _: s.raw("GET", "/" + code).status, range(40)))
+    assert statuses == [302] * 40
+    now = link_worker_pids(s)
+    assert len(now) == 1 and now != victim
+    assert c.get("/api/links/" + code).json["click_count"] == 41
+    assert "killed by signal 9" in s.read_log()
+
+
+def test_links_listen_needs_listen_and_another_address(tmp_path):
+    exe = os.path.join(BUILD_DIR, "fileshare-fcgi")
+    env = dict(os.environ, DATA_DIR=str(tmp_path), USE_DYNAMODB="false")
+    sock = "unix:" + str(tmp_path / "a.sock")
+    for args in (["--links-listen", sock], ["--listen", sock, "--links-listen", sock]):
+        r = subprocess.run([exe] + args, env=env, capture_output=True, text=True, timeout=10,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 2, args
+        assert "--links-listen needs --listen, and another address" in r.stderr

@@ -1334,6 +1334,9 @@ def test_entrypoint_app(ep):
     assert ep.role.read_text().split() == ["app", "127.0.0.1:9000"]
     r = ep("app", FCGI_LISTEN="unix:/tmp/x.sock", WORKERS="8")
     assert r.stdout.split("\n")[:-1] == ["fileshare-fcgi", "--listen", "unix:/tmp/x.sock", "--workers", "8"]
+    r = ep("app", FCGI_LISTEN="unix:/tmp/x.sock", LINKS_LISTEN="unix:/tmp/links.sock")
+    assert r.stdout.split("\n")[:-1] == ["fileshare-fcgi", "--listen", "unix:/tmp/x.sock",
+                                         "--links-listen", "unix:/tmp/links.sock", "--workers", "2"]
     r = ep("app", WORKERS="many")
     assert r.returncode == 2 and "WORKERS" in r.stderr and r.stdout == ""
 
@@ -1363,6 +1366,15 @@ def test_entrypoint_nginx_behind_a_load_balancer(ep):
     assert "set_real_ip_from 10.0.0.0/16;" in text and "set_real_ip_from 172.31.0.0/16;" in text
     assert "real_ip_header X-Forwarded-For;" in text
     assert "listen 127.0.0.1:18080;" in text and "server 127.0.0.1:19000;" in text
+    # Link opens go where the app listens unless it has a socket of its own for them.
+    links = text.split("upstream fileshare_links {", 1)[1].split("}", 1)[0]
+    assert "server 127.0.0.1:19000;" in links
+    nginx_t(conf)
+    r = ep("nginx", FCGI_ADDR="127.0.0.1:19000", LINKS_ADDR="127.0.0.1:19001")
+    assert r.returncode == 0, r.stderr
+    text = conf.read_text()
+    links = text.split("upstream fileshare_links {", 1)[1].split("}", 1)[0]
+    assert "server 127.0.0.1:19001;" in links and "server 127.0.0.1:19000;" in text
     nginx_t(conf)
     r = ep("nginx", REAL_IP_FROM="10.0.0.0/8;evil")
     assert r.returncode != 0 and "REAL_IP_FROM" in r.stderr and r.stdout == ""
