@@ -11,10 +11,10 @@ import pytest
 from conftest import BUILD_DIR, ROOT, PASSWORD
 
 
-def hammer(stack, stop, results, probes=(("/readyz", 200), ("/api/me", 401))):
+def hammer(stack, stop, results, probes=(("/readyz", 200), ("/Zz9Zz9Zz", 404))):
     """GETs until stop is set, recording (time, "ok" or what came instead). By default both
-    kinds of process: /readyz goes where link opens go (on SQLite the link worker), /api/me
-    (401 without a session) to the pool's workers."""
+    kinds of process: /readyz goes to the pool's workers, a link open (of an unknown code)
+    where link opens go (on SQLite the link worker)."""
     i = 0
     while not stop.is_set():
         path, want = probes[i % len(probes)]
@@ -262,6 +262,10 @@ def test_link_opens_have_a_worker_of_their_own(fresh_stack):
         assert links == []
         assert opens <= pool
     assert c.get("/api/links/" + plain).json["click_count"] == 20
+    # Probes are the pool's: /readyz pings the stores, which must not hold up opens.
+    assert s.raw("GET", "/readyz").status == 200
+    probes = [json.loads(l)["pid"] for l in s.read_log().splitlines() if '"path":"/readyz"' in l]
+    assert probes and set(probes) <= pool
     code = locked.json["short_code"]
     assert s.raw("GET", "/" + code, headers={"Accept": "text/html"}).status == 200    # the form
     r = s.raw("POST", "/" + code, body=b"password=open+sesame",
