@@ -60,17 +60,19 @@ method_name(enum http_method m)
 static bool
 path_match(const char *pattern, const char *path, char *pbuf, size_t n, const char **param)
 {
-	const char *brace = strstr(pattern, "{}"), *rest, *suffix;
-	size_t pre, rlen, slen, seg;
+	const char *rest = path, *suffix = pattern;
+	size_t rlen, slen, seg;
 
 	*param = NULL;
-	if (brace == NULL)
-		return !strcmp(pattern, path);
-	pre = (size_t)(brace - pattern);
-	suffix = brace + 2;
-	if (strncmp(pattern, path, pre))
-		return false;
-	rest = path + pre;
+	/* One pass up to the first "{}" or difference: most routes differ from a path within
+	 * a few bytes (the route table is scanned for every request). */
+	while (*suffix != '\0' && *suffix == *rest && !(suffix[0] == '{' && suffix[1] == '}')) {
+		suffix++;
+		rest++;
+	}
+	if (!(suffix[0] == '{' && suffix[1] == '}'))
+		return *suffix == '\0' && *rest == '\0';
+	suffix += 2;
 	rlen = strlen(rest);
 	slen = strlen(suffix);
 	if (rlen <= slen || strcmp(rest + rlen - slen, suffix))

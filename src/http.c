@@ -267,12 +267,20 @@ resp_header(struct response *r, const char *name, const char *fmt, ...)
 	buf_appends(&r->headers, ": ");
 	start = r->headers.len;
 	va_start(ap, fmt);
-	buf_vprintf(&r->headers, fmt, ap);
+	/* A literal value or a lone "%s" (most headers) is appended without printf. */
+	if (strchr(fmt, '%') == NULL)
+		buf_appends(&r->headers, fmt);
+	else if (!strcmp(fmt, "%s"))
+		buf_appends(&r->headers, va_arg(ap, const char *));
+	else
+		buf_vprintf(&r->headers, fmt, ap);
 	va_end(ap);
-	/* Header values never carry CR or LF: response splitting is impossible by construction. */
-	for (; start < r->headers.len; start++)
-		if (r->headers.data[start] == '\r' || r->headers.data[start] == '\n')
-			r->headers.data[start] = ' ';
+	/* Header values never carry CR or LF: response splitting is impossible by construction.
+	 * (strpbrk first: the value is NUL-terminated, and almost never has one.) */
+	if (strpbrk(r->headers.data + start, "\r\n") != NULL)
+		for (; start < r->headers.len; start++)
+			if (r->headers.data[start] == '\r' || r->headers.data[start] == '\n')
+				r->headers.data[start] = ' ';
 	buf_appends(&r->headers, "\r\n");
 }
 

@@ -483,12 +483,18 @@ tier_parse(const char *s)
 	return TIER_FREE;
 }
 
+/* The column into out, cut to outlen - 1 bytes (no snprintf: three per link read). */
 static void
 col_copy(sqlite3_stmt *st, int col, char *out, size_t outlen)
 {
 	const char *v = (const char *)sqlite3_column_text(st, col);
+	size_t n = v != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
 
-	snprintf(out, outlen, "%s", v ? v : "");
+	if (n >= outlen)
+		n = outlen - 1;
+	if (n > 0)
+		memcpy(out, v, n);
+	out[n] = '\0';
 }
 
 static enum store_rc

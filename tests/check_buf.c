@@ -1,10 +1,12 @@
 /*
- * check_buf: the growable buffer and its JSON string escaping.
+ * check_buf: the growable buffer and its JSON string escaping, and the RFC 3339 time parser.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
+#include "timeutil.h"
 #include "testutil.h"
 
 START_TEST(test_empty_buffer)
@@ -290,6 +292,68 @@ START_TEST(test_json_escape_round_trip)
 }
 END_TEST
 
+/* time_parse against time_format and timegm(): every day of 1965-2405 at a moving time. */
+START_TEST(test_time_round_trip)
+{
+	char s[RFC3339_LEN];
+	int64_t t, got;
+
+	for (t = -157766400; t < 13569465600LL; t += 86400 + 3607) {
+		time_format(t, s);
+		got = 0;
+		ck_assert_int_eq(time_parse(s, &got), 0);
+		ck_assert_int_eq(got, t);
+	}
+	ck_assert_int_eq(time_parse("1970-01-01T00:00:00Z", &got), 0);
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(time_parse("2000-02-29T12:00:00Z", &got), 0);
+	ck_assert_int_eq(got, 951825600);
+	ck_assert_int_eq(time_parse("2100-03-01T00:00:00Z", &got), 0);
+	ck_assert_int_eq(got, 4107542400LL);
+}
+END_TEST
+
+/* Out-of-month days roll over and second 60 is taken, as strptime() + timegm() do. */
+START_TEST(test_time_rolls_over_like_timegm)
+{
+	static const char *cases[] = {
+		"2026-02-31T00:00:00Z", "2025-02-29T23:59:60Z", "2026-04-31T12:30:00Z",
+		"2024-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+	};
+	size_t i;
+	int64_t got;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tm tm;
+
+		memset(&tm, 0, sizeof tm);
+		ck_assert_ptr_nonnull(strptime(cases[i], "%Y-%m-%dT%H:%M:%SZ", &tm));
+		ck_assert_int_eq(time_parse(cases[i], &got), 0);
+		ck_assert_msg(got == (int64_t)timegm(&tm), "%s: %lld", cases[i], (long long)got);
+	}
+}
+END_TEST
+
+START_TEST(test_time_rejects)
+{
+	static const char *bad[] = {
+		"", "2026-01-01", "2026-01-01T00:00:00", "2026-01-01T00:00:00ZZ",
+		"2026-01-01 00:00:00Z", "2026/01/01T00:00:00Z", "2026-01-01T00-00:00Z",
+		"2026-01-01T00:00:00z", "2026-00-01T00:00:00Z", "2026-13-01T00:00:00Z",
+		"2026-01-00T00:00:00Z", "2026-01-32T00:00:00Z", "2026-01-01T24:00:00Z",
+		"2026-01-01T00:60:00Z", "2026-01-01T00:00:61Z", "20x6-01-01T00:00:00Z",
+		"2026-+1-01T00:00:00Z", "2026-01- 1T00:00:00Z", "-026-01-01T00:00:00Z",
+	};
+	size_t i;
+	int64_t got = 42;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(time_parse(bad[i], &got) == -1, "accepted \"%s\"", bad[i]);
+	ck_assert_int_eq(time_parse(NULL, &got), -1);
+	ck_assert_int_eq(got, 42);
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -308,6 +372,12 @@ buf_suite(void)
 	tcase_add_test(tc, test_binary_with_nuls);
 	tcase_add_test(tc, test_detach);
 	tcase_add_test(tc, test_reset_keeps_capacity);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("time");
+	tcase_add_test(tc, test_time_round_trip);
+	tcase_add_test(tc, test_time_rolls_over_like_timegm);
+	tcase_add_test(tc, test_time_rejects);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

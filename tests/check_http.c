@@ -548,6 +548,24 @@ START_TEST(test_resp_header_strips_crlf)
 }
 END_TEST
 
+/* Literal values and a lone "%s" skip printf; anything else is formatted. */
+START_TEST(test_resp_header_formats)
+{
+	struct response r;
+
+	resp_init(&r);
+	resp_header(&r, "A", "private, no-store");
+	resp_header(&r, "B", "%s", "https://example.com/?q=100%25");
+	resp_header(&r, "C", "%s-%d", "x", 5);
+	resp_header(&r, "D", "100%%");
+	resp_header(&r, "E", "literal\r\nX-Evil: 1");
+	ck_assert_str_eq(buf_str(&r.headers), "A: private, no-store\r\n"
+	    "B: https://example.com/?q=100%25\r\nC: x-5\r\nD: 100%\r\n"
+	    "E: literal  X-Evil: 1\r\n");
+	resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_http_reason)
 {
 	ck_assert_str_eq(http_reason(200), "OK");
@@ -590,6 +608,7 @@ http_suite(void)
 	tcase_add_test(tc, test_resp_init_reset);
 	tcase_add_loop_test(tc, test_resp_error_shape, 0, N(error_cases));
 	tcase_add_test(tc, test_resp_json);
+	tcase_add_test(tc, test_resp_header_formats);
 	tcase_add_loop_test(tc, test_resp_header_strips_crlf, 0, N(header_cases));
 	tcase_add_test(tc, test_http_reason);
 	suite_add_tcase(s, tc);
