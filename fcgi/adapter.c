@@ -1,7 +1,8 @@
 /*
- * adapter: the only file that knows libfcgi. A worker is one event loop over the listening
- * socket and every connection nginx keeps open to it (fastcgi_keep_conn + upstream keepalive:
- * no connect, accept and close per request). libfcgi reads and writes each request, one
+ * adapter: the only file that knows libfcgi. A worker is one event loop over its listening
+ * sockets (the pool's, the link-open socket, or both: see worker.h) and every connection
+ * nginx keeps open to it (fastcgi_keep_conn + upstream keepalive: no connect, accept and
+ * close per request). libfcgi reads and writes each request, one
  * FCGX_Request per connection; the adapter turns it into a struct request for the app and
  * writes the struct response back. Link opens that arrive together are answered as a group
  * (app_handle_group: one store transaction for all of them, answered after it commits).
