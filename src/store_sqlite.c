@@ -95,6 +95,7 @@ enum stmt_id {
 
 #define LINK_COLS "short_code, full_url, created_by_user, created_at, expires_at_ttl," \
 	" max_clicks, click_count, file_key, filename, file_size, content_type, password_hash"
+#define LINK_NCOLS 12	/* columns in LINK_COLS (col_link reads 0 .. LINK_NCOLS - 1) */
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_PING] = "SELECT 1",
@@ -832,8 +833,8 @@ sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocke
 		goto undo;
 	}
 	col_link(st, l);
-	rowid = sqlite3_column_int64(st, 12);
-	counted = sqlite3_column_int(st, 13) != 0;
+	rowid = sqlite3_column_int64(st, LINK_NCOLS);
+	counted = sqlite3_column_int(st, LINK_NCOLS + 1) != 0;
 	sqlite3_reset(st);
 	if (counted) {
 		st = stmt(s, ST_LINK_COUNT);
