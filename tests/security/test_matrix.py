@@ -161,6 +161,28 @@ def r_enumeration(w):
     return len(guesses) * 3
 
 
+@row("referrer-leak", "a short link's address reaching the target site (Referer), conflicting "
+     "security headers on link opens", "one Referrer-Policy per answer: no-referrer on redirects, "
+     "files and password forms, same-origin on 404s; nosniff and DENY once each")
+def r_referrer(w):
+    pw = w.alice.shorten("https://example.org/referrer-pw", password="open sesame 1").json["short_code"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases = [("GET", "/" + w.alice_code, None, {}, 302, "no-referrer"),
+             ("HEAD", "/" + w.alice_code, None, {}, 302, "no-referrer"),
+             ("GET", "/" + pw, None, {"Accept": "text/html"}, 200, "no-referrer"),
+             ("POST", "/" + pw, b"password=open+sesame+1", form, 302, "no-referrer"),
+             ("GET", "/NoSuchLink", None, {"Accept": "application/json"}, 404, "same-origin"),
+             ("GET", "/NoSuchLink", None, {"Accept": "text/html"}, 404, None)]
+    for method, path, body, hdrs, status, policy in cases:
+        r = w.stack.raw(method, path, body=body, headers=hdrs)
+        assert r.status == status, (method, path, r)
+        rp = r.header_all("Referrer-Policy")
+        assert len(rp) == 1 and (policy is None or rp == [policy]), (method, path, rp)
+        assert r.header_all("X-Content-Type-Options") == ["nosniff"], (method, path)
+        assert r.header_all("X-Frame-Options") == ["DENY"], (method, path)
+    return len(cases)
+
+
 @row("sql-metacharacters", "SQL metacharacters in URLs, file names, emails, link passwords, cursors, "
      "codes and limits", "stored and returned verbatim, or 400/404; the tables intact")
 def r_sql(w):

@@ -68,11 +68,14 @@ def test_security_headers(conf):
               "Strict-Transport-Security $hsts"):
         assert h in server.split("location")[0], h
     # nginx does not inherit add_header into a location with its own: each one repeats them.
-    for loc in ("location = / {", "location ^~ /static/ {", "location ^~ /_blobs/ {"):
+    for loc in ("location = / {", "location ^~ /static/ {", "location ^~ /_blobs/ {", "location / {"):
         block = location(conf, loc)
         assert "X-Content-Type-Options nosniff" in block, loc
         assert "Strict-Transport-Security $hsts" in block, loc
     assert re.search(r'map "\$scheme:\$http_x_forwarded_proto" \$hsts \{\s*~https "max-age=\d{8,}', conf)
+    # Link opens: the app's Referrer-Policy (no-referrer) or same-origin, never both.
+    assert "add_header Referrer-Policy $link_referrer_policy always;" in location(conf, "location / {")
+    assert re.search(r'map \$upstream_http_referrer_policy \$link_referrer_policy \{\s*"" same-origin;\s*default "";', conf)
     ui = location(conf, "location = / {")
     csp = re.search(r'Content-Security-Policy "([^"]+)"', ui).group(1)
     for d in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
@@ -84,7 +87,11 @@ def test_security_headers(conf):
 
 
 def test_methods_hidden_files_and_json_errors(conf):
-    assert re.search(r"if \(\$request_method !~ \^\(GET\|HEAD\|POST\|PUT\|DELETE\)\$\) \{\s*return 405;", conf)
+    assert re.search(r"if \(\$method_refused\) \{\s*return 405;", conf)
+    refused = conf[conf.index("map $request_method $method_refused {"):]
+    refused = refused[:refused.index("}")]
+    assert set(re.findall(r"^\s*(\w+) 0;", refused, re.M)) == {"GET", "HEAD", "POST", "PUT", "DELETE"}
+    assert re.search(r"default 1;", refused)
     assert "location ~ /\\. {" in location(conf, "location ^~ /static/ {")
     for status in ("400", "405", "413", "429", "500", "503"):
         assert "/_errors/%s.json" % status in conf, status
