@@ -3,6 +3,8 @@
  * statement prepared at open and kept for the connection's life. WAL, a busy timeout and
  * foreign keys on. The schema is versioned (schema_version) and upgraded in place at open,
  * inside one IMMEDIATE transaction, so several workers starting at once upgrade it once.
+ * The connection goes through sqlite_walbuf's VFS: a commit's WAL frames reach the file in
+ * one write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include "buf.h"
 #include "encode.h"
 #include "log.h"
+#include "sqlite_walbuf.h"
 #include "store.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -404,7 +407,8 @@ sqlite_open(const struct config *cfg)
 		configured = true;
 	}
 	if (sqlite3_open_v2(cfg->sqlite_path, &s->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    sqlite_walbuf_vfs()) != SQLITE_OK) {
 		log_errorx("cannot open %s: %s", cfg->sqlite_path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
