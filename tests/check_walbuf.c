@@ -4,7 +4,7 @@
  * opened after the writer died without closing), a transaction of more frames than fit one
  * write or the buffer is whole, a rollback after a cache spill leaves nothing behind for the
  * next writer, a write that fails fails the commit, and the writes passed down are far fewer
- * than SQLite's.
+ * than SQLite's. And the store's checkpoint pass, whose syncs go through the same files.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +17,9 @@
 
 #include <sqlite3.h>
 
+#include "config.h"
 #include "sqlite_walbuf.h"
+#include "store.h"
 #include "testutil.h"
 
 #define ROWS	2000	/* rows of ~300 bytes: ~150 pages of 4 KiB */
@@ -64,6 +66,22 @@ integrity_ok(sqlite3 *db)
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
+}
+
+/* The frames in the WAL now (PRAGMA wal_checkpoint's second column; the passive checkpoint it
+ * runs does not change it). */
+static sqlite3_int64
+wal_frames(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	sqlite3_int64 v;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &st, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return v;
 }
 
 /* The database is sound before and after its WAL is copied into it. */
@@ -237,6 +255,50 @@ START_TEST(test_write_failure_fails_the_commit)
 }
 END_TEST
 
+/* The store's checkpoint pass (the checkpointer's, under the supervisor) over a WAL past the
+ * size where it catches up: every frame is copied, so the next commit starts the WAL over. */
+START_TEST(test_checkpointer_restarts_the_wal)
+{
+	char dd[1024], sp[1024], wal[1024], err[256];
+	const char *lines[] = { dd, sp, "SESSION_SECRET=" TU_SECRET, "PUBLIC_BASE_URL=" TU_BASE_URL,
+	    NULL };
+	struct config cfg;
+	struct store *st;
+	sqlite3_stmt *up;
+	struct stat sb;
+	sqlite3 *w;
+	int i;
+
+	snprintf(dd, sizeof dd, "DATA_DIR=%s", tu_tmpdir());
+	snprintf(sp, sizeof sp, "SQLITE_PATH=%s", tu_path("t.db"));
+	snprintf(wal, sizeof wal, "%s-wal", tu_path("t.db"));
+	ck_assert_msg(tu_config(&cfg, lines, err, sizeof err) == 0, "config: %s", err);
+	cfg.sqlite_checkpointer = true;
+	st = store_open(&cfg);
+	ck_assert_ptr_nonnull(st);
+	w = db_open(NULL);
+	seed(w);
+	ck_assert_int_eq(sqlite3_prepare_v2(w, "UPDATE t SET n = n + 1 WHERE id = ?", -1, &up, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < 17000; i++) {	/* one frame each */
+		sqlite3_bind_int(up, 1, 1 + i * 37 % ROWS);
+		ck_assert_int_eq(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+	}
+	sqlite3_finalize(up);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_int_ge(sb.st_size, 17000LL * (24 + 4096));
+	ck_assert_int_eq(store_checkpoint(st), STORE_OK);
+	exec_ok(w, "UPDATE t SET n = n + 1 WHERE id = 1");
+	ck_assert_int_eq(wal_frames(w), 1);		/* started over */
+	ck_assert_int_eq(one_int(w, "SELECT sum(n) FROM t"), 17001);
+	integrity_ok(w);
+	sqlite3_close(w);
+	store_close(st);
+	config_free(&cfg);
+}
+END_TEST
+
 static Suite *
 walbuf_suite(void)
 {
@@ -251,6 +313,7 @@ walbuf_suite(void)
 	tcase_add_test(tc, test_rollback_after_spill);
 	tcase_add_test(tc, test_commit_survives_kill);
 	tcase_add_test(tc, test_write_failure_fails_the_commit);
+	tcase_add_test(tc, test_checkpointer_restarts_the_wal);
 	suite_add_tcase(s, tc);
 	return s;
 }
