@@ -402,6 +402,33 @@ vfs_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
 	return base_vfs->xFullPathname(base_vfs, name, n, out);
 }
 
+static void *
+vfs_dl_open(sqlite3_vfs *vfs, const char *name)
+{
+	(void)vfs;
+	return base_vfs->xDlOpen(base_vfs, name);
+}
+
+static void
+vfs_dl_error(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	base_vfs->xDlError(base_vfs, n, out);
+}
+
+static void (*vfs_dl_sym(sqlite3_vfs *vfs, void *h, const char *sym))(void)
+{
+	(void)vfs;
+	return base_vfs->xDlSym(base_vfs, h, sym);
+}
+
+static void
+vfs_dl_close(sqlite3_vfs *vfs, void *h)
+{
+	(void)vfs;
+	base_vfs->xDlClose(base_vfs, h);
+}
+
 static int
 vfs_randomness(sqlite3_vfs *vfs, int n, char *out)
 {
@@ -464,6 +491,12 @@ sqlite_walbuf_vfs(void)
 	walbuf_vfs.xDelete = vfs_delete;
 	walbuf_vfs.xAccess = vfs_access;
 	walbuf_vfs.xFullPathname = vfs_full_pathname;
+	if (base_vfs->xDlOpen != NULL) {	/* extension loading, never used here: forwarded */
+		walbuf_vfs.xDlOpen = vfs_dl_open;
+		walbuf_vfs.xDlError = vfs_dl_error;
+		walbuf_vfs.xDlSym = vfs_dl_sym;
+		walbuf_vfs.xDlClose = vfs_dl_close;
+	}
 	walbuf_vfs.xRandomness = vfs_randomness;
 	walbuf_vfs.xSleep = vfs_sleep;
 	walbuf_vfs.xCurrentTime = vfs_current_time;
