@@ -114,6 +114,15 @@ wal_write(sqlite3_file *p, const void *data, int amt, sqlite3_int64 off)
 	int rc;
 
 	stats.writes++;
+	/* A frame header: bytes 4-7 hold the database size in pages on a commit frame, 0
+	 * otherwise. The write after a commit frame's header is its page, the transaction's
+	 * last write (or its first part, if SQLite split it at a sync point); until the next
+	 * frame header every write goes straight to the file. */
+	if (n == FRAME_HDR) {
+		const unsigned char *h = data;
+
+		f->commit = (h[4] | h[5] | h[6] | h[7]) != 0;
+	}
 	if (f->len > 0 && (off != f->off + (sqlite3_int64)f->len || f->len + n > WALBUF_MAX))
 		if ((rc = flush(f)) != SQLITE_OK)
 			return rc;
@@ -134,17 +143,7 @@ wal_write(sqlite3_file *p, const void *data, int amt, sqlite3_int64 off)
 		f->off = off;
 	memcpy(f->buf + f->len, data, n);
 	f->len += n;
-	/* A frame header: bytes 4-7 hold the database size in pages on a commit frame, 0
-	 * otherwise. The write after a commit frame's header is its page, the transaction's
-	 * last write (or its first part, if SQLite split it at a sync point); until the next
-	 * frame header every write goes straight to the file. */
-	if (n == FRAME_HDR) {
-		const unsigned char *h = data;
-
-		f->commit = (h[4] | h[5] | h[6] | h[7]) != 0;
-		return SQLITE_OK;
-	}
-	return f->commit ? flush(f) : SQLITE_OK;
+	return n != FRAME_HDR && f->commit ? flush(f) : SQLITE_OK;
 }
 
 static int
