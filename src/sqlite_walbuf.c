@@ -159,7 +159,6 @@ wal_close(sqlite3_file *p)
 	if (f->next != NULL)
 		f->next->prev = f->prev;
 	free(f->buf);
-	f->buf = NULL;
 	r = REAL(f)->pMethods->xClose(REAL(f));
 	return rc != SQLITE_OK ? rc : r;
 }

@@ -393,7 +393,7 @@ static enum store_rc
 sqlite_checkpoint(struct store *base)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int rc, log = 0, done = 0, i, passes = 2;	/* the first, and the one under the lock */
+	int rc, log = 0, done = 0, passes = 2;	/* the first, and the one under the lock */
 	int64_t t;
 
 	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -401,7 +401,7 @@ sqlite_checkpoint(struct store *base)
 		/* Again without the lock, each pass copying what the workers wrote during the
 		 * one before and then syncing it, until a pass is short: the catch-up under the
 		 * lock is left with the frames of its last milliseconds. */
-		for (i = 0; i < CATCHUP_PASSES && rc == SQLITE_OK; i++) {
+		while (passes < 2 + CATCHUP_PASSES && rc == SQLITE_OK) {
 			passes++;
 			t = monotonic_us();
 			rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,

@@ -44,17 +44,24 @@ exec_ok(sqlite3 *db, const char *sql)
 	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
 }
 
+/* Column col of the first row sql returns. */
 static sqlite3_int64
-one_int(sqlite3 *db, const char *sql)
+col_int(sqlite3 *db, const char *sql, int col)
 {
 	sqlite3_stmt *st;
 	sqlite3_int64 v;
 
 	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
+	v = sqlite3_column_int64(st, col);
 	sqlite3_finalize(st);
 	return v;
+}
+
+static sqlite3_int64
+one_int(sqlite3 *db, const char *sql)
+{
+	return col_int(db, sql, 0);
 }
 
 static void
@@ -73,15 +80,7 @@ integrity_ok(sqlite3 *db)
 static sqlite3_int64
 wal_frames(sqlite3 *db)
 {
-	sqlite3_stmt *st;
-	sqlite3_int64 v;
-
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &st, NULL),
-	    SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
-	return v;
+	return col_int(db, "PRAGMA wal_checkpoint(PASSIVE)", 1);
 }
 
 /* The database is sound before and after its WAL is copied into it. */
