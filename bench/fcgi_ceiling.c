@@ -10,15 +10,13 @@
  * is looked at, nothing is stored or logged. Like the product's worker it reads every ready
  * connection before it answers (a first version that answered each connection as it read it,
  * edge-triggered, cost 13-14 us of CPU per request instead of ~8 and ran at 30-32k/s instead
- * of 38-42k/s behind the same nginx). nginx in front of it, with FileShare Plus's own configuration, is as fast
- * as any FastCGI application behind that configuration can be on the machine: the row tells a
- * reader how much of the gap between nginx's own `return 302` and the product's redirect is
- * the hop itself. It is a measuring instrument, never part of the product.
+ * of 38-42k/s behind the same nginx). What nginx with FileShare Plus's own configuration
+ * reaches in front of it is the FastCGI hop's own limit on the machine: the row tells a reader
+ * how much of the gap between nginx's own `return 302` and the product's redirect is the hop
+ * itself. It is a measuring instrument, never part of the product.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +41,8 @@ struct conn {
 static char answer[2048];
 static size_t answer_len;
 
-static void put_header(unsigned char *p, int type, unsigned id, size_t len, size_t pad)
+static void
+put_header(unsigned char *p, int type, unsigned id, size_t len, size_t pad)
 {
 	p[0] = 1;
 	p[1] = (unsigned char)type;
@@ -56,7 +55,8 @@ static void put_header(unsigned char *p, int type, unsigned id, size_t len, size
 }
 
 /* Queues the answer to request id: stdout with the head, the empty stdout, the end record. */
-static int queue_answer(struct conn *c, unsigned id)
+static int
+queue_answer(struct conn *c, unsigned id)
 {
 	size_t alen = answer_len, pad = (8 - alen % 8) % 8;
 	size_t need = HDR + alen + pad + HDR + HDR + 8;
@@ -77,7 +77,8 @@ static int queue_answer(struct conn *c, unsigned id)
 	return 0;
 }
 
-static int flush_out(struct conn *c)
+static int
+flush_out(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
@@ -93,7 +94,8 @@ static int flush_out(struct conn *c)
 }
 
 /* Consumes the whole records in c->in; returns -1 on a protocol error. */
-static int consume(struct conn *c)
+static int
+consume(struct conn *c)
 {
 	size_t off = 0;
 
@@ -121,7 +123,8 @@ static int consume(struct conn *c)
 	return 0;
 }
 
-static void accept_all(int ep, int lfd)
+static void
+accept_all(int ep, int lfd)
 {
 	int fd;
 
@@ -142,14 +145,16 @@ static void accept_all(int ep, int lfd)
 	}
 }
 
-static void drop(int ep, struct conn *c)
+static void
+drop(int ep, struct conn *c)
 {
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
