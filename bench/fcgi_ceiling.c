@@ -25,8 +25,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum { FCGI_BEGIN = 1, FCGI_END = 3, FCGI_PARAMS = 4, FCGI_STDIN = 5, FCGI_STDOUT = 6 };
-enum { HDR = 8, IN_CAP = 65536 + 2 * HDR + 256, OUT_CAP = 65536 };
+enum { FCGI_BEGIN = 1, FCGI_END = 3, FCGI_STDIN = 5, FCGI_STDOUT = 6 };
+enum { HDR = 8, IN_CAP = 65536 + 2 * HDR + 256, OUT_CAP = 65536, MAX_EVENTS = 64 };
 
 struct conn {
 	int fd;
@@ -157,7 +157,7 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	struct epoll_event ev = { .events = EPOLLIN }, evs[MAX_EVENTS];
 	int lfd, ep, len;
 
 	if (argc != 3 || strlen(argv[1]) >= sizeof sa.sun_path) {
@@ -188,7 +188,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		int n = epoll_wait(ep, evs, 64, -1);
+		int n = epoll_wait(ep, evs, MAX_EVENTS, -1);
 
 		if (n < 0 && errno != EINTR) {
 			perror("fcgi-ceiling: epoll_wait");
