@@ -4,7 +4,9 @@
  * foreign keys on. The schema is versioned (schema_version) and upgraded in place at open,
  * inside one IMMEDIATE transaction, so several workers starting at once upgrade it once.
  * The connection goes through sqlite_walbuf's VFS: a commit's WAL frames reach the file in
- * one write.
+ * one write. Link opens read the links through a cache (linkcache) that is used only inside
+ * the opens' write transaction and only while no other connection has committed anything
+ * since it was filled (see cache_check).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 
 #include "buf.h"
 #include "encode.h"
+#include "linkcache.h"
 #include "log.h"
 #include "sqlite_walbuf.h"
 #include "store.h"
@@ -86,6 +89,7 @@ enum stmt_id {
 	ST_LINK_GET,
 	ST_LINK_OPEN,
 	ST_LINK_COUNT,
+	ST_DATA_VERSION,
 	ST_LINK_LIST,
 	ST_LINK_DELETE,
 	ST_LINK_PURGE,
@@ -122,15 +126,15 @@ static const char *const stmt_sql[ST_MAX] = {
 	    " expires_at_ttl, created_by_user, file_key, filename, file_size, content_type,"
 	    " click_count, max_clicks, password_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_LINK_GET] = "SELECT " LINK_COLS " FROM urls WHERE short_code = ?",
-	/* A redirect reads the link, and whether its click counts: only while it is live (and
-	 * unlocked, for password-protected ones); ST_LINK_COUNT then counts it by rowid, in the
-	 * same write transaction. (Not UPDATE ... RETURNING: SQLite runs that through an
-	 * ephemeral table, a third of a redirect's instructions in callgrind; not UPDATE then
-	 * SELECT: two searches of the short_code index instead of one.) */
-	[ST_LINK_OPEN] = "SELECT " LINK_COLS ", rowid, expires_at_ttl > ?2"
-	    " AND (max_clicks IS NULL OR click_count < max_clicks)"
-	    " AND (password_hash IS NULL OR ?3) FROM urls WHERE short_code = ?1",
+	/* A redirect reads the link (from the cache, or this) and its rowid; ST_LINK_COUNT then
+	 * counts the click by rowid, in the same write transaction, if the link is live (and
+	 * unlocked, for password-protected ones). (Not UPDATE ... RETURNING: SQLite runs that
+	 * through an ephemeral table, a third of a redirect's instructions in callgrind; not
+	 * UPDATE then SELECT: two searches of the short_code index instead of one.) */
+	[ST_LINK_OPEN] = "SELECT " LINK_COLS ", rowid FROM urls WHERE short_code = ?1",
 	[ST_LINK_COUNT] = "UPDATE urls SET click_count = click_count + 1 WHERE rowid = ?1",
+	/* Changes when another connection commits (this connection's own commits do not). */
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_LINK_LIST] = "SELECT " LINK_COLS " FROM urls WHERE created_by_user = ?1"
 	    " AND expires_at_ttl > ?2 AND (?3 IS NULL OR created_at < ?3"
 	    " OR (created_at = ?3 AND short_code < ?4))"
@@ -149,6 +153,9 @@ struct store_sqlite {
 	int64_t		 busy_started;	/* busy_wait's first attempt, monotonic_us() */
 	int64_t		 last_checkpoint_us;	/* wal_hook's last checkpoint */
 	int		 wlock_fd;	/* <db>-wlock, see opens_lock(); -1 if it cannot be had */
+	struct linkcache *cache;	/* links read by opens, see cache_check() */
+	int64_t		 data_version;	/* ST_DATA_VERSION when the cache was last checked */
+	bool		 cache_ok;	/* the cache may be used in the current transaction */
 	bool		 external_checkpoint;	/* a checkpointer process runs (see wal_hook) */
 };
 
@@ -174,6 +181,32 @@ opens_unlock(struct store_sqlite *s)
 
 static enum store_rc step_done(struct store_sqlite *, enum stmt_id);
 
+/*
+ * The link cache is valid in a write transaction if no other connection has committed since
+ * it was last checked: PRAGMA data_version, read under the write lock (nobody can commit
+ * until this transaction ends). Otherwise it starts over. The cache holds links with their
+ * click counts; those change only through this connection's opens, which update the cache
+ * as they update the row (a rollback clears it, see opens_end), and every other change to
+ * urls through this connection clears it too (links_create, link_delete, purge).
+ */
+static void
+cache_check(struct store_sqlite *s)
+{
+	sqlite3_stmt *st = s->st[ST_DATA_VERSION];
+	int64_t v;
+
+	s->cache_ok = false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		if (v != s->data_version)
+			linkcache_clear(s->cache);
+		s->data_version = v;
+		s->cache_ok = true;
+	} else
+		linkcache_clear(s->cache);
+	sqlite3_reset(st);
+}
+
 /* The write transaction of link opens (one open alone, or a group): the lock, then BEGIN. */
 static enum store_rc
 opens_begin(struct store_sqlite *s)
@@ -183,6 +216,8 @@ opens_begin(struct store_sqlite *s)
 	opens_lock(s);
 	if ((rc = step_done(s, ST_BEGIN)) != STORE_OK)
 		opens_unlock(s);
+	else
+		cache_check(s);
 	return rc;
 }
 
@@ -198,6 +233,9 @@ opens_end(struct store_sqlite *s, bool commit)
 		if ((!commit || rc != STORE_OK) && !sqlite3_get_autocommit(s->db))
 			step_done(s, ST_ROLLBACK);
 	}
+	if (rc != STORE_OK || !commit)
+		linkcache_clear(s->cache);	/* its click counts may be ahead of the rows' */
+	s->cache_ok = false;
 	opens_unlock(s);
 	return rc;
 }
@@ -434,6 +472,8 @@ sqlite_open(const struct config *cfg)
 
 	s->base.backend = &store_backend_sqlite;
 	s->external_checkpoint = cfg->sqlite_checkpointer;
+	s->cache = linkcache_new();
+	s->data_version = -1;
 	buf_appends(&lockpath, cfg->sqlite_path);
 	buf_appends(&lockpath, "-wlock");
 	if ((s->wlock_fd = open(lockpath.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
@@ -485,6 +525,7 @@ sqlite_close(struct store *base)
 	sqlite3_close(s->db);
 	if (s->wlock_fd != -1)
 		close(s->wlock_fd);
+	linkcache_free(s->cache);
 	free(s);
 }
 
@@ -799,6 +840,7 @@ sqlite_links_create(struct store *base, const struct link *links, size_t n, int6
 	int64_t active;
 	size_t i;
 
+	linkcache_clear(s->cache);	/* see cache_check() */
 	if (n == 0)
 		return STORE_OK;
 	if ((rc = step_done(s, ST_BEGIN)) != STORE_OK)
@@ -854,55 +896,80 @@ sqlite_link_get(struct store *base, const char *code, struct link *l)
 	return one_link(s, st, l, "get link");
 }
 
+/* Reads the link to open into l (and its rowid): from the cache when it may be used,
+ * otherwise from the table, filling the cache. *cached: the cache's entry, or NULL. */
+static enum store_rc
+open_read(struct store_sqlite *s, const char *code, struct link *l, int64_t *rowid,
+    struct link **cached)
+{
+	sqlite3_stmt *st;
+	int src;
+
+	*cached = NULL;
+	if (s->cache_ok && (*cached = linkcache_get(s->cache, code, rowid)) != NULL) {
+		link_copy(l, *cached);
+		return STORE_OK;
+	}
+	st = stmt(s, ST_LINK_OPEN);
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		/* NOT_FOUND: unknown code (nothing was counted) */
+		return src == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "open link");
+	}
+	col_link(st, l);
+	*rowid = sqlite3_column_int64(st, LINK_NCOLS);
+	sqlite3_reset(st);
+	if (s->cache_ok)
+		*cached = linkcache_put(s->cache, l, *rowid);
+	return STORE_OK;
+}
+
 static enum store_rc
 sqlite_link_open(struct store *base, const char *code, int64_t now, bool unlocked, struct link *l)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	sqlite3_stmt *st = stmt(s, ST_LINK_OPEN);
+	sqlite3_stmt *st;
 	/* Inside a group the caller's transaction covers the count and the read; alone, one of
 	 * our own does, so the row read is the one that was counted. */
 	bool own = sqlite3_get_autocommit(s->db) != 0;
 	enum store_rc rc;
-	sqlite3_int64 rowid;
-	bool counted;
+	int64_t rowid;
+	struct link *cached;
 	int src;
 
 	if (own && (rc = opens_begin(s)) != STORE_OK)
 		return rc;
-	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, unlocked);
-	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		/* NOT_FOUND: unknown code (nothing was counted) */
-		rc = src == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "open link");
+	if ((rc = open_read(s, code, l, &rowid, &cached)) != STORE_OK)
+		goto undo;
+	if (!link_is_live(l, now)) {
+		link_free(l);
+		rc = STORE_GONE;
 		goto undo;
 	}
-	col_link(st, l);
-	rowid = sqlite3_column_int64(st, LINK_NCOLS);
-	counted = sqlite3_column_int(st, LINK_NCOLS + 1) != 0;
-	sqlite3_reset(st);
-	if (counted) {
+	/* A protected link is counted once unlocked; before, the caller asks for the password
+	 * (l->password_hash is set). */
+	if (l->password_hash == NULL || unlocked) {
 		st = stmt(s, ST_LINK_COUNT);
 		sqlite3_bind_int64(st, 1, rowid);
 		src = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (src != SQLITE_DONE || sqlite3_changes(s->db) != 1) {
 			link_free(l);
+			linkcache_clear(s->cache);
+			s->cache_ok = false;
 			rc = fail(s, "count a click");
 			goto undo;
 		}
 		l->click_count++;
-	} else if (!link_is_live(l, now)) {
-		/* Not counted: dead, or protected and not unlocked (l->password_hash is set). */
-		link_free(l);
-		rc = STORE_GONE;
-		goto undo;
+		if (cached != NULL)
+			cached->click_count = l->click_count;
 	}
 	if (own && (rc = opens_end(s, true)) != STORE_OK)
 		link_free(l);
 	return rc;
 undo:
+	/* Nothing of this open was written; a group's other opens stay. */
 	if (own)
 		opens_end(s, false);
 	return rc;
@@ -983,6 +1050,7 @@ sqlite_link_delete(struct store *base, const char *code, const char *user_id, st
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st = stmt(s, ST_LINK_DELETE);
 
+	linkcache_clear(s->cache);	/* see cache_check() */
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
 	return one_link(s, st, out, "delete link");
@@ -995,6 +1063,7 @@ sqlite_links_purge_expired(struct store *base, int64_t now, size_t limit, struct
 	sqlite3_stmt *st = stmt(s, ST_LINK_PURGE);
 	bool more;
 
+	linkcache_clear(s->cache);	/* see cache_check() */
 	memset(page, 0, sizeof *page);
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, (int64_t)limit);

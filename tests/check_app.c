@@ -1405,6 +1405,75 @@ START_TEST(test_group_counts_each_open)
 }
 END_TEST
 
+/* GET /code alone (not in a group): the status, and the Location into loc ("" if none). */
+static int
+open_one(const char *code, char loc[256])
+{
+	char target[CODE_MAX + 2];
+	struct tu_result r;
+	int st;
+
+	snprintf(target, sizeof target, "/%s", code);
+	run(&(struct tu_request){ .method = "GET", .target = target }, &r);
+	st = r.resp.status;
+	if (tu_resp_header(&r.resp, "Location", loc, 256) == NULL)
+		loc[0] = '\0';
+	tu_result_free(&r);
+	return st;
+}
+
+/*
+ * Another process's changes to a link are seen by the next open here, although this
+ * worker's store may keep the links it opened (store_sqlite's link cache): a link deleted
+ * there is 404 here, the same code created again with another URL redirects there, and
+ * clicks counted by both add up against max_clicks, alone and in a group.
+ */
+START_TEST(test_opens_see_other_connections)
+{
+	char tok[TOKEN_MAX], a[CODE_MAX], loc[256], line[CODE_MAX + 8], errs[2][32];
+	const char *lines[2] = { line, line };
+	struct store *other = store_open(&ta.cfg);
+	struct link old, l;
+	int st[2];
+
+	ck_assert_ptr_nonnull(other);
+	signup_ok("othercon@example.com", tok);
+	create_link(tok, "{\"url\":\"https://example.com/first\"}", a);
+	ck_assert_int_eq(open_one(a, loc), 302);
+	ck_assert_str_eq(loc, "https://example.com/first");
+	snprintf(line, sizeof line, "GET /%s", a);
+	open_group(lines, 1, st, errs);
+	ck_assert_int_eq(st[0], 302);
+	ck_assert_int_eq(clicks_of(a), 2);
+
+	ck_assert_int_eq(store_link_get(ta.app.store, a, &l), STORE_OK);
+	ck_assert_int_eq(store_link_delete(other, a, l.created_by_user, &old), STORE_OK);
+	link_free(&l);
+	ck_assert_int_eq(open_one(a, loc), 404);
+	open_group(lines, 1, st, errs);
+	ck_assert_int_eq(st[0], 404);
+
+	free(old.full_url);
+	old.full_url = strdup("https://example.com/second");
+	old.click_count = 0;
+	old.max_clicks = 3;
+	ck_assert_int_eq(store_links_create(other, &old, 1, 1000, clock_now_ms() / 1000), STORE_OK);
+	ck_assert_int_eq(open_one(a, loc), 302);
+	ck_assert_str_eq(loc, "https://example.com/second");
+	ck_assert_int_eq(store_link_open(other, a, clock_now_ms() / 1000, false, &l), STORE_OK);
+	ck_assert_int_eq(l.click_count, 2);
+	link_free(&l);
+	open_group(lines, 2, st, errs);		/* the third click, then one too many */
+	ck_assert_int_eq(st[0], 302);
+	ck_assert_int_eq(st[1], 410);
+	ck_assert_int_eq(store_link_open(other, a, clock_now_ms() / 1000, false, &l), STORE_GONE);
+	ck_assert_int_eq(open_one(a, loc), 410);
+	ck_assert_int_eq(clicks_of(a), 3);
+	link_free(&old);
+	store_close(other);
+}
+END_TEST
+
 /*
  * Fault injection (a fake, on purpose): SQLite cannot be made to fail one BEGIN or COMMIT on
  * demand here, so the store's backend is swapped for a copy whose group_begin or group_end
@@ -1547,6 +1616,7 @@ app_suite(void)
 	tc = tcase("groups");
 	tcase_add_loop_test(tc, test_groupable, 0, N(groupable_cases));
 	tcase_add_test(tc, test_group_counts_each_open);
+	tcase_add_test(tc, test_opens_see_other_connections);
 	tcase_add_test(tc, test_group_commit_failure_answers_all_503);
 	tcase_add_test(tc, test_group_begin_failure_answers_all_503);
 	suite_add_tcase(s, tc);
