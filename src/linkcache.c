@@ -1,7 +1,9 @@
 /*
  * linkcache: an open-addressing hash table of struct link copies keyed by short code
  * (FNV-1a, linear probing, twice as many slots as LINKCACHE_MAX so probes stay short).
- * Entries are never removed one by one, only all at once, so no tombstones are needed.
+ * Entries are never removed one by one, only all at once, so no tombstones are needed, and
+ * clearing costs what the cache holds, not its size: where several workers open links on one
+ * SQLite file (scripts/serve FCGI_MODE=spawn) each one's commits empty the others' caches.
  *
  * The copies (struct and strings together) are carved from chunks mapped for the cache
  * alone, not from malloc: thousands of long-lived entries interleaved with a request's
@@ -27,6 +29,7 @@ struct entry {
 
 struct linkcache {
 	struct entry	**slots;	/* SLOTS of them once the first link is put */
+	uint32_t	 *taken;	/* the indexes of the n slots in use */
 	size_t		  n;
 	char		 *chunks[MAX_CHUNKS];
 	int		  nchunks;	/* mapped */
@@ -109,11 +112,13 @@ linkcache_new(void)
 void
 linkcache_clear(struct linkcache *c)
 {
+	size_t k;
 	int i;
 
 	if (c == NULL || c->nchunks == 0)
 		return;
-	memset(c->slots, 0, SLOTS * sizeof *c->slots);
+	for (k = 0; k < c->n; k++)
+		c->slots[c->taken[k]] = NULL;
 	c->n = 0;
 	/* Keep one chunk for the next fill; give the others back. */
 	for (i = 1; i < c->nchunks; i++)
@@ -133,6 +138,7 @@ linkcache_free(struct linkcache *c)
 	for (i = 0; i < c->nchunks; i++)
 		munmap(c->chunks[i], CHUNK_SIZE);
 	free(c->slots);
+	free(c->taken);
 	free(c);
 }
 
@@ -164,8 +170,10 @@ linkcache_put(struct linkcache *c, const struct link *l, int64_t rowid)
 
 	if (need > CHUNK_SIZE)
 		return NULL;
-	if (c->slots == NULL)
+	if (c->slots == NULL) {
 		c->slots = xcalloc(SLOTS, sizeof *c->slots);
+		c->taken = xcalloc(LINKCACHE_MAX, sizeof *c->taken);
+	}
 	if (c->n == LINKCACHE_MAX)
 		linkcache_clear(c);
 	if ((e = carve(c, need)) == NULL) {
@@ -182,7 +190,7 @@ linkcache_put(struct linkcache *c, const struct link *l, int64_t rowid)
 	e->link.content_type = place(&at, l->content_type, nc);
 	e->link.password_hash = place(&at, l->password_hash, np);
 	if (*(sl = slot(c, l->short_code)) == NULL)
-		c->n++;
+		c->taken[c->n++] = (uint32_t)(sl - c->slots);
 	*sl = e;
 	return &e->link;
 }

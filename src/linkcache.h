@@ -22,8 +22,9 @@ size_t	 linkcache_count(const struct linkcache *);
 /* The cached link for code and its row id, or NULL. The entry stays the cache's: it is valid
  * until the next put or clear, and the caller may change its counters in place. */
 struct link *linkcache_get(struct linkcache *, const char *code, int64_t *rowid);
-/* Stores a copy of l with its row id, replacing the entry of the same code; returns the
- * entry (as linkcache_get). */
+/* Stores a copy of l (not one of the cache's own entries: storing may start the cache over)
+ * with its row id, replacing the entry of the same code; returns the entry (as
+ * linkcache_get), or NULL if it could not be stored. */
 struct link *linkcache_put(struct linkcache *, const struct link *l, int64_t rowid);
 
 /* dst becomes a copy of src with strings of its own (free with link_free). */
