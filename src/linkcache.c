@@ -32,8 +32,7 @@ struct linkcache {
 	uint32_t	 *taken;	/* the indexes of the n slots in use */
 	size_t		  n;
 	char		 *chunks[MAX_CHUNKS];
-	int		  nchunks;	/* mapped */
-	int		  cur;		/* the chunk being filled */
+	int		  nchunks;	/* mapped; the last one is being filled */
 	size_t		  used;		/* bytes of it */
 };
 
@@ -66,20 +65,15 @@ carve(struct linkcache *c, size_t n)
 
 	n = (n + 15) & ~(size_t)15;
 	if (c->nchunks == 0 || c->used + n > CHUNK_SIZE) {
-		if (c->nchunks > 0 && c->cur + 1 < c->nchunks)
-			c->cur++;
-		else if (c->nchunks < MAX_CHUNKS) {
-			p = mmap(NULL, CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
-			if (p == MAP_FAILED)
-				return NULL;
-			c->chunks[c->nchunks] = p;
-			c->cur = c->nchunks++;
-		} else
+		if (c->nchunks == MAX_CHUNKS)
 			return NULL;
+		p = mmap(NULL, CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		c->chunks[c->nchunks++] = p;
 		c->used = 0;
 	}
-	p = c->chunks[c->cur] + c->used;
+	p = c->chunks[c->nchunks - 1] + c->used;
 	c->used += n;
 	return p;
 }
@@ -124,7 +118,6 @@ linkcache_clear(struct linkcache *c)
 	for (i = 1; i < c->nchunks; i++)
 		munmap(c->chunks[i], CHUNK_SIZE);
 	c->nchunks = 1;
-	c->cur = 0;
 	c->used = 0;
 }
 
@@ -193,14 +186,4 @@ linkcache_put(struct linkcache *c, const struct link *l, int64_t rowid)
 		c->taken[c->n++] = (uint32_t)(sl - c->slots);
 	*sl = e;
 	return &e->link;
-}
-
-void
-link_copy(struct link *dst, const struct link *src)
-{
-	*dst = *src;
-	dst->full_url = xstrdup(src->full_url);
-	dst->filename = xstrdup(src->filename);
-	dst->content_type = xstrdup(src->content_type);
-	dst->password_hash = xstrdup(src->password_hash);
 }

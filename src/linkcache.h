@@ -27,7 +27,4 @@ struct link *linkcache_get(struct linkcache *, const char *code, int64_t *rowid)
  * linkcache_get), or NULL if it could not be stored. */
 struct link *linkcache_put(struct linkcache *, const struct link *l, int64_t rowid);
 
-/* dst becomes a copy of src with strings of its own (free with link_free). */
-void	 link_copy(struct link *dst, const struct link *src);
-
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "xmalloc.h"
 
 
 struct store *
@@ -47,6 +48,16 @@ link_free(struct link *l)
 	free(l->content_type);
 	free(l->password_hash);
 	l->full_url = l->filename = l->content_type = l->password_hash = NULL;
+}
+
+void
+link_copy(struct link *dst, const struct link *src)
+{
+	*dst = *src;
+	dst->full_url = xstrdup(src->full_url);
+	dst->filename = xstrdup(src->filename);
+	dst->content_type = xstrdup(src->content_type);
+	dst->password_hash = xstrdup(src->password_hash);
 }
 
 void

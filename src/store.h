@@ -139,6 +139,7 @@ struct store	*store_open(const struct config *cfg);
 void		 store_close(struct store *);	/* NULL is a no-op */
 const char	*store_rc_str(enum store_rc);
 void		 link_free(struct link *);		/* frees the strings; NULL ok */
+void		 link_copy(struct link *dst, const struct link *src);	/* strings of its own */
 void		 link_page_free(struct link_page *);	/* frees every link and the array */
 /* The listing cursor both backends give out: base64url of "<created_at>|<short_code>" of the
  * last link of a page, opaque to clients. parse: 0, or -1 if s is not one. */
