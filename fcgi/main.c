@@ -4,6 +4,7 @@
  * (and, with --links-listen ADDR, a socket for link opens: see supervisor_run).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,12 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: fileshare-fcgi [--listen unix:/path.sock|HOST:PORT] [--workers N]\n"
 	    "                      [--links-listen unix:/path.sock|HOST:PORT]\n"
+	    "       fileshare-fcgi --check-config\n"
 	    "Without --listen, fd 0 must be the FastCGI listening socket (spawn-fcgi).\n"
 	    "--links-listen: a second socket for link opens (GET/HEAD /{code}), served by one\n"
 	    "worker of its own on SQLite and by every worker on DynamoDB.\n"
+	    "--check-config: read the settings, print the backends they choose as\n"
+	    "\"store=sqlite|dynamodb blob=local|s3\" and exit (1 with the error if they are wrong).\n"
 	    "Settings come from the environment; see README.md.\n");
 }
 
@@ -33,6 +37,7 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "links-listen", required_argument, NULL, 'L' },
+		{ "check-config", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -41,6 +46,7 @@ main(int argc, char **argv)
 	char err[512];
 	int64_t workers = 2;
 	int c, fd, links_fd = -1, rc, type;
+	bool check_only = false;
 	socklen_t tl = sizeof type;
 
 	while ((c = getopt_long(argc, argv, "l:w:L:h", opts, NULL)) != -1) {
@@ -57,6 +63,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'c':
+			check_only = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -69,6 +78,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check_only && (listen_addr != NULL || links_addr != NULL)) {
+		fprintf(stderr, "fileshare-fcgi: --check-config takes no other option\n");
+		return 2;
+	}
 	if (links_addr != NULL && (listen_addr == NULL || !strcmp(links_addr, listen_addr))) {
 		fprintf(stderr, "fileshare-fcgi: --links-listen needs --listen, and another address\n");
 		return 2;
@@ -78,6 +91,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	if (check_only) {
+		/* For scripts (scripts/serve): the backends as config_load decided them, so no
+		 * script repeats its rules (USE_DYNAMODB's spellings, BLOB_BACKEND's default). */
+		printf("store=%s blob=%s\n", cfg.use_dynamodb ? "dynamodb" : "sqlite", cfg.blob_backend);
+		config_free(&cfg);
+		return 0;
+	}
 	if (listen_addr == NULL) {
 		if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tl) == -1) {
 			log_errorx("fd 0 is not a socket: start under spawn-fcgi or pass --listen");

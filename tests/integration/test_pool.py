@@ -128,6 +128,73 @@ def test_bad_configuration_stops_startup_with_one_line(tmp_path):
             assert value not in p.stderr
 
 
+def test_check_config_prints_the_backends_the_settings_choose(tmp_path):
+    base = {"SESSION_SECRET": "x" * 40, "DATA_DIR": str(tmp_path)}
+    cases = [({}, "store=sqlite blob=local"),
+             ({"USE_DYNAMODB": "false", "BLOB_BACKEND": "local"}, "store=sqlite blob=local"),
+             ({"USE_DYNAMODB": "1", "AWS_REGION": "eu-west-1"}, "store=dynamodb blob=local"),
+             ({"USE_DYNAMODB": "yes", "AWS_REGION": "eu-west-1", "BLOB_BACKEND": "s3", "S3_BUCKET": "b"},
+              "store=dynamodb blob=s3"),
+             ({"BLOB_BACKEND": "s3", "S3_BUCKET": "b", "AWS_REGION": "eu-west-1"}, "store=sqlite blob=s3")]
+    for extra, want in cases:
+        p = run_fcgi(dict(base, **extra), ("--check-config",))
+        assert (p.returncode, p.stdout) == (0, want + "\n"), (extra, p.stdout, p.stderr)
+    # A wrong setting: exit 1, nothing on stdout, the app's one line naming it on stderr.
+    p = run_fcgi(dict(base, USE_DYNAMODB="maybe"), ("--check-config",))
+    assert p.returncode == 1 and p.stdout == "" and "USE_DYNAMODB" in p.stderr, (p.stdout, p.stderr)
+    p = run_fcgi(dict(base, USE_DYNAMODB="true"), ("--check-config",))    # no AWS_REGION
+    assert p.returncode == 1 and p.stdout == "" and "AWS_REGION" in p.stderr, (p.stdout, p.stderr)
+    # It only checks: with a socket to listen on it is a usage error.
+    p = run_fcgi(base, ("--check-config", "--listen", "unix:" + str(tmp_path / "s.sock")))
+    assert p.returncode == 2 and not (tmp_path / "s.sock").exists(), p.stderr
+
+
+def serve_until_rendered(tmp_path, env_extra):
+    """scripts/serve with env_extra on a free port: the nginx.conf it rendered (None if it
+    exited first), its exit status (None if it was still running) and its output."""
+    from conftest import free_port
+    var = tmp_path / "var"
+    env = {"PATH": os.environ["PATH"], "VAR_DIR": str(var), "BUILD_DIR": BUILD_DIR,
+           "PORT": str(free_port()), "SESSION_SECRET": "x" * 40, "PURGE_INTERVAL": "0"}
+    env.update(env_extra)
+    conf = var / "nginx" / "nginx.conf"
+    proc = subprocess.Popen([os.path.join(ROOT, "scripts", "serve")], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 20
+    while proc.poll() is None and not conf.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    text = conf.read_text() if conf.exists() else None
+    rc = proc.poll()
+    if rc is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return text, rc, proc.stdout.read().decode("utf-8", "replace")
+
+
+def test_serve_takes_the_store_from_the_app_and_stops_on_a_wrong_setting(tmp_path):
+    """scripts/serve asks fileshare-fcgi --check-config which store the settings choose (kept
+    FastCGI connections for link opens on SQLite only), so every spelling the app accepts
+    counts; a setting the app refuses stops it before nginx starts, with the app's message."""
+    text, rc, out = serve_until_rendered(tmp_path / "a", {})
+    assert text is not None, out
+    assert "fastcgi_keep_conn on;" in text
+    # "1" is USE_DYNAMODB=true to the app (an endpoint nobody listens on: only the rendered
+    # configuration is looked at).
+    text, rc, out = serve_until_rendered(tmp_path / "b", {"USE_DYNAMODB": "1", "AWS_REGION": "eu-west-1",
+                                                          "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+                                                          "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                                                          "AWS_SECRET_ACCESS_KEY": "secret-example-key"})
+    assert text is not None, out
+    assert "fastcgi_keep_conn off;" in text and "fastcgi_keep_conn on;" not in text
+    text, rc, out = serve_until_rendered(tmp_path / "c", {"USE_DYNAMODB": "maybe"})
+    assert text is None and rc == 1, (rc, out)
+    assert "USE_DYNAMODB" in out, out
+
+
 def test_dev_secret_file_is_created_private_and_reused(tmp_path):
     env = {"DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen([os.path.join(BUILD_DIR, "fileshare-fcgi"), "--listen",
