@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "aws/credentials.h"
+#include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "config.h"
 #include "encode.h"
@@ -34,13 +35,7 @@ struct ddb {
 	struct transport_url	 u;
 	long			 connect_timeout_ms;
 	long			 timeout_ms;
-	int			 max_attempts;
-	int64_t			 skew;		/* seconds added to our clock when signing */
-	int			 quota;
-	double			(*rnd)(void *);
-	void			*rnd_ctx;
-	void			(*sleep_ms)(void *, int64_t);
-	void			*sleep_ctx;
+	struct aws_retry	 retry;		/* attempts, quota, clock skew (aws/retry.h) */
 };
 
 /* ------------------------------------------------------------------ error tables */
@@ -268,30 +263,6 @@ ddb_reason_from_code(const char *code)
 
 /* ------------------------------------------------------------------ the handle */
 
-static double
-default_random(void *ctx)
-{
-	uint32_t v;
-
-	(void)ctx;
-	random_bytes(&v, sizeof v);
-	return (double)v / 4294967296.0;
-}
-
-static void
-default_sleep(void *ctx, int64_t ms)
-{
-	struct timespec ts, rem;
-
-	(void)ctx;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
-		ts = rem;
-}
-
 static bool
 valid_region(const char *r)
 {
@@ -336,10 +307,8 @@ ddb_new(const struct config *cfg, struct transport *t, struct creds_provider *cr
 	d->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ?
 	    opts->connect_timeout_ms : DDB_CONNECT_TIMEOUT_MS;
 	d->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DDB_TIMEOUT_MS;
-	d->max_attempts = opts && opts->max_attempts > 0 ? opts->max_attempts : DDB_MAX_ATTEMPTS;
-	d->quota = DDB_QUOTA_INITIAL;
-	d->rnd = default_random;
-	d->sleep_ms = default_sleep;
+	aws_retry_init(&d->retry, opts && opts->max_attempts > 0 ? opts->max_attempts :
+	    DDB_MAX_ATTEMPTS);
 	return d;
 }
 
@@ -362,27 +331,25 @@ ddb_endpoint(const struct ddb *d)
 int64_t
 ddb_skew(const struct ddb *d)
 {
-	return d->skew;
+	return d->retry.skew;
 }
 
 int
 ddb_retry_quota(const struct ddb *d)
 {
-	return d->quota;
+	return d->retry.quota;
 }
 
 void
 ddb_set_random(struct ddb *d, double (*rnd)(void *), void *ctx)
 {
-	d->rnd = rnd ? rnd : default_random;
-	d->rnd_ctx = ctx;
+	aws_retry_set_random(&d->retry, rnd, ctx);
 }
 
 void
 ddb_set_sleep(struct ddb *d, void (*sleep_ms)(void *, int64_t), void *ctx)
 {
-	d->sleep_ms = sleep_ms ? sleep_ms : default_sleep;
-	d->sleep_ctx = ctx;
+	aws_retry_set_sleep(&d->retry, sleep_ms, ctx);
 }
 
 /* ------------------------------------------------------------------ one call */
@@ -517,7 +484,7 @@ attempt(struct ddb *d, const char *op, const char *body, size_t len, struct outc
 		return;
 	}
 	snprintf(target, sizeof target, DDB_TARGET_PREFIX "%s", op);
-	amz_date(now_s + d->skew, date);
+	amz_date(now_s + d->retry.skew, date);
 	sh[0].name = "Host";
 	sh[0].value = d->u.host_header;
 	sh[1].name = "Content-Type";
@@ -612,14 +579,6 @@ fill_reasons(struct ddb_error *err, json_object *body)
 }
 
 static void
-quota_release(struct ddb *d, int amount)
-{
-	d->quota += amount;
-	if (d->quota > DDB_QUOTA_INITIAL)
-		d->quota = DDB_QUOTA_INITIAL;
-}
-
-static void
 log_failure(const char *op, const struct ddb_error *err)
 {
 	enum log_level lvl = LOG_WARN;
@@ -645,8 +604,7 @@ int
 	const char *body, *rid;
 	size_t len;
 	enum ddb_retry_class cls;
-	int budget = d->max_attempts, retries = 0, last_cost = 0, cost;
-	bool skew_fixed = false, creds_fixed = false;
+	struct aws_call call;
 	int64_t skew, delay, now_s;
 
 	memset(err, 0, sizeof *err);
@@ -662,6 +620,7 @@ int
 	body = json_object_to_json_string_length(request,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
+	aws_call_begin(&call, &d->retry);
 	for (;;) {
 		attempt(d, op, body, len, &o);
 		err->attempts++;
@@ -684,7 +643,7 @@ int
 				snprintf(err->message, sizeof err->message, "answer is not a JSON object");
 				break;
 			}
-			quota_release(d, last_cost ? last_cost : DDB_QUOTA_SUCCESS);
+			aws_call_succeeded(&call);
 			*response = o.body;
 			o.body = NULL;
 			outcome_free(&o);
@@ -695,23 +654,16 @@ int
 			return 0;
 		}
 		now_s = clock_now_ms() / 1000;
-		if (o.rc == 0 && !skew_fixed &&
-		    ddb_skew_detect(o.resp.status, o.type, o.message,
-		    transport_response_header(&o.resp, "Date"), now_s, d->skew, &skew)) {
+		if (o.rc == 0 && aws_call_fix_skew(&call, o.resp.status, o.type, o.message,
+		    transport_response_header(&o.resp, "Date"), now_s, &skew)) {
 			log_warnx("DynamoDB %s: clock skew: the service's Date is %+lld s from our "
 			    "clock; signing with the correction from now on (request id %s)", op,
 			    (long long)skew, err->request_id[0] ? err->request_id : "-");
-			d->skew = skew;
-			skew_fixed = true;
-			budget++;
 			outcome_free(&o);
 			continue;
 		}
-		if (o.rc == 0 && !creds_fixed && ddb_creds_refused(o.type) &&
-		    credentials_refresh(d->creds, now_s) == 0) {
+		if (o.rc == 0 && aws_call_fix_creds(&call, o.type, d->creds, now_s)) {
 			log_info("DynamoDB %s: %s; retrying with refreshed credentials", op, o.type);
-			creds_fixed = true;
-			budget++;
 			outcome_free(&o);
 			continue;
 		}
@@ -719,22 +671,17 @@ int
 		    ddb_retry_classify(err->transport, o.resp.status, o.type);
 		if (o.crc_mismatch)
 			snprintf(err->message, sizeof err->message, "x-amz-crc32 does not match the body");
-		if (cls == DDB_RETRY_NO || err->attempts >= budget)
+		if (!aws_call_may_retry(&call, cls, err->attempts))
 			break;
-		cost = cls == DDB_RETRY_TIMEOUT ? DDB_QUOTA_TIMEOUT_COST : DDB_QUOTA_RETRY_COST;
-		if (d->quota < cost) {
+		if ((delay = aws_call_backoff(&call, cls)) < 0) {
 			log_debug("DynamoDB %s: retry quota exhausted", op);
 			break;
 		}
-		d->quota -= cost;
-		last_cost = cost;
-		retries++;
-		delay = ddb_backoff_ms(retries, d->rnd(d->rnd_ctx));
 		log_debug("DynamoDB %s: attempt %d failed (HTTP %d, %s); retrying in %lld ms", op,
 		    err->attempts, o.resp.status, o.type[0] ? o.type : transport_error_name(err->transport),
 		    (long long)delay);
 		outcome_free(&o);
-		d->sleep_ms(d->sleep_ctx, delay);
+		aws_retry_sleep(&d->retry, delay);
 	}
 	if (err->kind == DDB_OK)
 		err->kind = o.crc_mismatch ? DDB_ERR_UNAVAILABLE :

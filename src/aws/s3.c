@@ -1,7 +1,7 @@
 /*
- * The S3 client (see s3.h). The retry policy is the DynamoDB client's standard mode, through its
- * exported pure helpers (ddb_retry_classify, ddb_backoff_ms, ddb_skew_detect,
- * ddb_creds_refused) and quota constants; signing is aws/sigv4's, except the POST policy
+ * The S3 client (see s3.h). The retry policy is the DynamoDB client's standard mode: the state
+ * of aws/retry.h over the pure rules of dynamodb.h (s3_retry_classify adds S3's own error
+ * codes to ddb_retry_classify); signing is aws/sigv4's, except the POST policy
  * signature, which is an HMAC of the policy itself and so needs the signing key directly.
  */
 #include "aws/s3.h"
@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 
 #include "aws/credentials.h"
+#include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "config.h"
 #include "encode.h"
@@ -46,13 +47,7 @@ struct s3 {
 	long			 connect_timeout_ms;
 	long			 timeout_ms;
 	long			 stall_s;
-	int			 max_attempts;
-	int64_t			 skew;
-	int			 quota;
-	double			(*rnd)(void *);
-	void			*rnd_ctx;
-	void			(*sleep_ms)(void *, int64_t);
-	void			*sleep_ctx;
+	struct aws_retry	 retry;		/* attempts, quota, clock skew (aws/retry.h) */
 };
 
 /* ------------------------------------------------------------------ error tables */
@@ -1019,30 +1014,6 @@ s3_complete_xml(struct buf *out, const struct s3_part *parts, size_t nparts)
 
 /* ------------------------------------------------------------------ the handle */
 
-static double
-default_random(void *ctx)
-{
-	uint32_t v;
-
-	(void)ctx;
-	random_bytes(&v, sizeof v);
-	return (double)v / 4294967296.0;
-}
-
-static void
-default_sleep(void *ctx, int64_t ms)
-{
-	struct timespec ts, rem;
-
-	(void)ctx;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
-		ts = rem;
-}
-
 static bool
 valid_region(const char *r)
 {
@@ -1174,10 +1145,8 @@ s3_new(const struct config *cfg, struct transport *t, struct creds_provider *cre
 	    opts->connect_timeout_ms : S3_CONNECT_TIMEOUT_MS;
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : S3_TIMEOUT_MS;
 	s->stall_s = opts && opts->stall_s > 0 ? opts->stall_s : S3_STALL_S;
-	s->max_attempts = opts && opts->max_attempts > 0 ? opts->max_attempts : S3_MAX_ATTEMPTS;
-	s->quota = DDB_QUOTA_INITIAL;
-	s->rnd = default_random;
-	s->sleep_ms = default_sleep;
+	aws_retry_init(&s->retry, opts && opts->max_attempts > 0 ? opts->max_attempts :
+	    S3_MAX_ATTEMPTS);
 fail:
 	buf_free(&origin);
 	buf_free(&prefix);
@@ -1208,27 +1177,25 @@ s3_base_url(const struct s3 *s)
 int64_t
 s3_skew(const struct s3 *s)
 {
-	return s->skew;
+	return s->retry.skew;
 }
 
 int
 s3_retry_quota(const struct s3 *s)
 {
-	return s->quota;
+	return s->retry.quota;
 }
 
 void
 s3_set_random(struct s3 *s, double (*rnd)(void *), void *ctx)
 {
-	s->rnd = rnd ? rnd : default_random;
-	s->rnd_ctx = ctx;
+	aws_retry_set_random(&s->retry, rnd, ctx);
 }
 
 void
 s3_set_sleep(struct s3 *s, void (*sleep_ms)(void *, int64_t), void *ctx)
 {
-	s->sleep_ms = sleep_ms ? sleep_ms : default_sleep;
-	s->sleep_ctx = ctx;
+	aws_retry_set_sleep(&s->retry, sleep_ms, ctx);
 }
 
 /* ------------------------------------------------------------------ one call */
@@ -1330,7 +1297,7 @@ attempt(struct s3 *s, const struct call *c, struct prepared *pr, struct outcome 
 		snprintf(o->message, sizeof o->message, "no usable AWS credentials");
 		return;
 	}
-	format_amz_date(now_s + s->skew, date);
+	format_amz_date(now_s + s->retry.skew, date);
 	sh[n].name = "Host";
 	sh[n++].value = s->host_header;
 	if (c->content_type != NULL) {
@@ -1415,14 +1382,6 @@ attempt(struct s3 *s, const struct call *c, struct prepared *pr, struct outcome 
 done:
 	sigv4_result_free(&res);
 	aws_credentials_clear(&creds);
-}
-
-static void
-quota_release(struct s3 *s, int amount)
-{
-	s->quota += amount;
-	if (s->quota > DDB_QUOTA_INITIAL)
-		s->quota = DDB_QUOTA_INITIAL;
 }
 
 static void
@@ -1529,8 +1488,8 @@ run(struct s3 *s, const struct call *c, struct transport_response *resp, struct 
 	struct outcome o;
 	enum ddb_retry_class cls;
 	const char *why;
-	int budget = s->max_attempts, retries = 0, last_cost = 0, cost, rc = -1;
-	bool skew_fixed = false, creds_fixed = false;
+	struct aws_call call;
+	int rc = -1;
 	int64_t skew, delay, now_s;
 
 	memset(err, 0, sizeof *err);
@@ -1541,6 +1500,7 @@ run(struct s3 *s, const struct call *c, struct transport_response *resp, struct 
 		buf_free(&pr.url);
 		return refuse(c, err, why);
 	}
+	aws_call_begin(&call, &s->retry);
 	for (;;) {
 		delay = -1;	/* no backoff before the next attempt */
 		attempt(s, c, &pr, &o);
@@ -1558,7 +1518,7 @@ run(struct s3 *s, const struct call *c, struct transport_response *resp, struct 
 			break;
 		}
 		if (o.rc == 0 && o.ok) {
-			quota_release(s, last_cost ? last_cost : DDB_QUOTA_SUCCESS);
+			aws_call_succeeded(&call);
 			*resp = o.resp;
 			memset(&o.resp, 0, sizeof o.resp);
 			err->kind = S3_OK;
@@ -1568,39 +1528,27 @@ run(struct s3 *s, const struct call *c, struct transport_response *resp, struct 
 			goto done;
 		}
 		now_s = clock_now_ms() / 1000;
-		if (o.rc == 0 && !skew_fixed &&
-		    ddb_skew_detect(o.resp.status, o.code, o.message,
-		    transport_response_header(&o.resp, "Date"), now_s, s->skew, &skew)) {
+		if (o.rc == 0 && aws_call_fix_skew(&call, o.resp.status, o.code, o.message,
+		    transport_response_header(&o.resp, "Date"), now_s, &skew)) {
 			log_msg(LOG_WARN, c->func, "S3 %s: clock skew: the service's Date is %+lld s "
 			    "from our clock; signing with the correction from now on (request id %s)", c->op,
 			    (long long)skew, o.request_id[0] ? o.request_id : "-");
-			s->skew = skew;
-			skew_fixed = true;
-			budget++;
-		} else if (o.rc == 0 && !creds_fixed && ddb_creds_refused(o.code) &&
-		    credentials_refresh(s->creds, now_s) == 0) {
+		} else if (o.rc == 0 && aws_call_fix_creds(&call, o.code, s->creds, now_s)) {
 			log_msg(LOG_INFO, c->func, "S3 %s: %s; retrying with refreshed credentials",
 			    c->op, o.code);
-			creds_fixed = true;
-			budget++;
 		} else {
 			cls = s3_retry_classify(err->transport, o.resp.status, o.code);
-			if (cls == DDB_RETRY_NO || err->attempts >= budget)
+			if (!aws_call_may_retry(&call, cls, err->attempts))
 				break;
 			if (pr.stream.consumed > 0 && c->body->rewind == NULL) {
 				log_msg(LOG_DEBUG, c->func, "S3 %s: not retried: the body was "
 				    "consumed and cannot be rewound", c->op);
 				break;
 			}
-			cost = cls == DDB_RETRY_TIMEOUT ? DDB_QUOTA_TIMEOUT_COST : DDB_QUOTA_RETRY_COST;
-			if (s->quota < cost) {
+			if ((delay = aws_call_backoff(&call, cls)) < 0) {
 				log_msg(LOG_DEBUG, c->func, "S3 %s: retry quota exhausted", c->op);
 				break;
 			}
-			s->quota -= cost;
-			last_cost = cost;
-			retries++;
-			delay = ddb_backoff_ms(retries, s->rnd(s->rnd_ctx));
 			log_msg(LOG_DEBUG, c->func, "S3 %s: attempt %d failed (HTTP %d, %s); retrying "
 			    "in %lld ms", c->op,
 			    err->attempts, o.resp.status,
@@ -1621,7 +1569,7 @@ run(struct s3 *s, const struct call *c, struct transport_response *resp, struct 
 			}
 		}
 		if (delay >= 0)
-			s->sleep_ms(s->sleep_ctx, delay);
+			aws_retry_sleep(&s->retry, delay);
 		transport_response_free(&o.resp);
 	}
 	if (err->kind == S3_OK)
@@ -1910,7 +1858,7 @@ s3_presign_get(struct s3 *s, const char *key, long expires_s, const char *conten
 		buf_appends(&q, q.len ? "&response-content-type=" : "response-content-type=");
 		s3_encode_query(&q, content_type);
 	}
-	format_amz_date(now + s->skew, date);
+	format_amz_date(now + s->retry.skew, date);
 	sh.name = "Host";
 	sh.value = s->host_header;
 	memset(&sreq, 0, sizeof sreq);
@@ -2084,10 +2032,10 @@ s3_presign_post(struct s3 *s, const struct s3_post_params *p, int64_t now,
 		log_warnx("S3 presigned POST: no usable AWS credentials");
 		return -1;
 	}
-	format_amz_date(now + s->skew, date);
+	format_amz_date(now + s->retry.skew, date);
 	memcpy(date8, date, 8);
 	date8[8] = '\0';
-	exp_t = (time_t)(now + s->skew + p->expires_s);
+	exp_t = (time_t)(now + s->retry.skew + p->expires_s);
 	gmtime_r(&exp_t, &tm);
 	strftime(expiration, sizeof expiration, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 	buf_printf(&cred, "%s/%s/%s/s3/aws4_request", creds.access_key_id, date8, s->region);
