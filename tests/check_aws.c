@@ -23,6 +23,7 @@
 
 #include "aws/credentials.h"
 #include "aws/dynamodb.h"
+#include "aws/retry.h"
 #include "aws/transport.h"
 #include "buf.h"
 #include "config.h"
@@ -279,6 +280,89 @@ START_TEST(test_skew_detect)
 		ck_assert_int_eq(skew, c->skew);
 	else
 		ck_assert_int_eq(skew, 12345);	/* untouched */
+}
+END_TEST
+
+/* ---------------------------------------------------------------- a call's retry state */
+
+static double
+half(void *ctx)
+{
+	(void)ctx;
+	return 0.5;
+}
+
+START_TEST(test_call_retry_budget_and_quota)
+{
+	struct aws_retry r;
+	struct aws_call c;
+
+	aws_retry_init(&r, 3);
+	aws_retry_set_random(&r, half, NULL);
+	ck_assert_int_eq(r.quota, DDB_QUOTA_INITIAL);
+	ck_assert_int_eq(r.skew, 0);
+	aws_call_begin(&c, &r);
+	/* the class decides, then the budget: attempts 1 and 2 may be retried, the 3rd not */
+	ck_assert(!aws_call_may_retry(&c, DDB_RETRY_NO, 1));
+	ck_assert(aws_call_may_retry(&c, DDB_RETRY_THROTTLE, 1));
+	ck_assert(aws_call_may_retry(&c, DDB_RETRY_TRANSIENT, 2));
+	ck_assert(!aws_call_may_retry(&c, DDB_RETRY_TRANSIENT, 3));
+	/* each retry takes its cost from the client's quota and backs off as ddb_backoff_ms says */
+	ck_assert_int_eq(aws_call_backoff(&c, DDB_RETRY_THROTTLE), ddb_backoff_ms(1, 0.5));
+	ck_assert_int_eq(r.quota, DDB_QUOTA_INITIAL - DDB_QUOTA_RETRY_COST);
+	ck_assert_int_eq(aws_call_backoff(&c, DDB_RETRY_TIMEOUT), ddb_backoff_ms(2, 0.5));
+	ck_assert_int_eq(r.quota, DDB_QUOTA_INITIAL - DDB_QUOTA_RETRY_COST - DDB_QUOTA_TIMEOUT_COST);
+	/* success gives back what the last retry took */
+	aws_call_succeeded(&c);
+	ck_assert_int_eq(r.quota, DDB_QUOTA_INITIAL - DDB_QUOTA_RETRY_COST);
+	/* a call without retries gives back DDB_QUOTA_SUCCESS, never above the initial quota */
+	aws_call_begin(&c, &r);
+	aws_call_succeeded(&c);
+	ck_assert_int_eq(r.quota, DDB_QUOTA_INITIAL - DDB_QUOTA_RETRY_COST + DDB_QUOTA_SUCCESS);
+	r.quota = DDB_QUOTA_INITIAL;
+	aws_call_succeeded(&c);
+	ck_assert_int_eq(r.quota, DDB_QUOTA_INITIAL);
+	/* a quota that cannot pay: no retry, nothing taken */
+	aws_call_begin(&c, &r);
+	r.quota = DDB_QUOTA_TIMEOUT_COST - 1;
+	ck_assert_int_eq(aws_call_backoff(&c, DDB_RETRY_TIMEOUT), -1);
+	ck_assert_int_eq(r.quota, DDB_QUOTA_TIMEOUT_COST - 1);
+	ck_assert_int_eq(c.retries, 0);
+	ck_assert_int_eq(aws_call_backoff(&c, DDB_RETRY_THROTTLE), ddb_backoff_ms(1, 0.5));
+	ck_assert_int_eq(r.quota, DDB_QUOTA_TIMEOUT_COST - 1 - DDB_QUOTA_RETRY_COST);
+}
+END_TEST
+
+START_TEST(test_call_retry_skew_fix_once)
+{
+	struct aws_retry r;
+	struct aws_call c;
+	int64_t skew = 0;
+
+	aws_retry_init(&r, 2);
+	aws_call_begin(&c, &r);
+	/* not a skew: nothing changes */
+	ck_assert(!aws_call_fix_skew(&c, 500, "InternalServerError", NULL, D_PLUS_600, NOW, &skew));
+	ck_assert_int_eq(r.skew, 0);
+	ck_assert_int_eq(c.budget, 2);
+	/* a skew: the client signs with it from now on, and the call gets an attempt back */
+	ck_assert(aws_call_fix_skew(&c, 400, "InvalidSignatureException", EXPIRED_MSG, D_PLUS_600,
+	    NOW, &skew));
+	ck_assert_int_eq(skew, 600);
+	ck_assert_int_eq(r.skew, 600);
+	ck_assert_int_eq(c.budget, 3);
+	ck_assert(aws_call_may_retry(&c, DDB_RETRY_TRANSIENT, 2));
+	/* once per call, even if the service says so again */
+	ck_assert(!aws_call_fix_skew(&c, 403, "InvalidSignatureException", NOT_YET_MSG, D_MINUS_600,
+	    NOW, &skew));
+	ck_assert_int_eq(r.skew, 600);
+	ck_assert_int_eq(c.budget, 3);
+	/* the next call may correct it again; the skew is the client's */
+	aws_call_begin(&c, &r);
+	ck_assert_int_eq(c.budget, 2);
+	ck_assert(aws_call_fix_skew(&c, 403, "InvalidSignatureException", NOT_YET_MSG, D_MINUS_600,
+	    NOW, &skew));
+	ck_assert_int_eq(r.skew, -600);
 }
 END_TEST
 
@@ -1271,6 +1355,8 @@ aws_suite(void)
 	tcase_add_test(tc, test_reason_codes);
 	tcase_add_loop_test(tc, test_backoff_table, 0, N_ELEMS(backoff_cases));
 	tcase_add_test(tc, test_backoff_full_jitter_bounds);
+	tcase_add_test(tc, test_call_retry_budget_and_quota);
+	tcase_add_test(tc, test_call_retry_skew_fix_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("skew");
