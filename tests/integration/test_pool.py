@@ -149,50 +149,68 @@ def test_check_config_prints_the_backends_the_settings_choose(tmp_path):
     assert p.returncode == 2 and not (tmp_path / "s.sock").exists(), p.stderr
 
 
-def serve_until_rendered(tmp_path, env_extra):
-    """scripts/serve with env_extra on a free port: the nginx.conf it rendered (None if it
-    exited first), its exit status (None if it was still running) and its output."""
+def serve_briefly(tmp_path, env_extra):
+    """scripts/serve with env_extra on a free port, until it is serving (or has exited), then
+    stopped as an operator would (SIGTERM). Returns the nginx.conf it rendered (None if none),
+    its exit status if it ended by itself (None if it was stopped) and its output."""
     from conftest import free_port
     var = tmp_path / "var"
     env = {"PATH": os.environ["PATH"], "VAR_DIR": str(var), "BUILD_DIR": BUILD_DIR,
            "PORT": str(free_port()), "SESSION_SECRET": "x" * 40, "PURGE_INTERVAL": "0"}
     env.update(env_extra)
-    conf = var / "nginx" / "nginx.conf"
-    proc = subprocess.Popen([os.path.join(ROOT, "scripts", "serve")], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 20
-    while proc.poll() is None and not conf.exists() and time.time() < deadline:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out_path = tmp_path / "serve.log"
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen([os.path.join(ROOT, "scripts", "serve")], env=env, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 30
+    while proc.poll() is None and b"serving on" not in out_path.read_bytes() and time.time() < deadline:
         time.sleep(0.05)
-    text = conf.read_text() if conf.exists() else None
     rc = proc.poll()
     if rc is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    return text, rc, proc.stdout.read().decode("utf-8", "replace")
+    conf = var / "nginx" / "nginx.conf"
+    return (conf.read_text() if conf.exists() else None), rc, out_path.read_text(errors="replace")
 
 
 def test_serve_takes_the_store_from_the_app_and_stops_on_a_wrong_setting(tmp_path):
     """scripts/serve asks fileshare-fcgi --check-config which store the settings choose (kept
     FastCGI connections for link opens on SQLite only), so every spelling the app accepts
     counts; a setting the app refuses stops it before nginx starts, with the app's message."""
-    text, rc, out = serve_until_rendered(tmp_path / "a", {})
+    text, rc, out = serve_briefly(tmp_path / "a", {})
     assert text is not None, out
     assert "fastcgi_keep_conn on;" in text
+    assert processes_under(tmp_path / "a") == [], out
     # "1" is USE_DYNAMODB=true to the app (an endpoint nobody listens on: only the rendered
     # configuration is looked at).
-    text, rc, out = serve_until_rendered(tmp_path / "b", {"USE_DYNAMODB": "1", "AWS_REGION": "eu-west-1",
-                                                          "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
-                                                          "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                                                          "AWS_SECRET_ACCESS_KEY": "secret-example-key"})
+    text, rc, out = serve_briefly(tmp_path / "b", {
+        "USE_DYNAMODB": "1", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret-example-key"})
     assert text is not None, out
     assert "fastcgi_keep_conn off;" in text and "fastcgi_keep_conn on;" not in text
-    text, rc, out = serve_until_rendered(tmp_path / "c", {"USE_DYNAMODB": "maybe"})
+    assert processes_under(tmp_path / "b") == [], out
+    text, rc, out = serve_briefly(tmp_path / "c", {"USE_DYNAMODB": "maybe"})
     assert text is None and rc == 1, (rc, out)
     assert "USE_DYNAMODB" in out, out
+    assert processes_under(tmp_path / "c") == [], out
+
+
+def processes_under(d):
+    """Processes whose command line names a path under d (the stack's app and nginx)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if str(d).encode() in f.read():
+                    found.append(int(pid))
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 def test_dev_secret_file_is_created_private_and_reused(tmp_path):
