@@ -174,6 +174,18 @@ class Client:
         return self.get("/api/links" + ("?" + qs if qs else ""))
 
 
+def stop_serve(proc, timeout=15):
+    """Stops a scripts/serve started in a session of its own as an operator would (SIGTERM:
+    it stops nginx and the app), and kills the whole session if it is not done in time."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 class Stack:
     def __init__(self, tmpdir, mode="prefork", workers=3, env=None):
         self.tmpdir = tmpdir
@@ -243,13 +255,7 @@ class Stack:
     def stop(self, timeout=15):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_serve(self.proc, timeout)
         self.proc = None
         self.log.close()
         for name in ("SESSION_SECRET", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

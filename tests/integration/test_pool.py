@@ -153,7 +153,7 @@ def serve_briefly(tmp_path, env_extra):
     """scripts/serve with env_extra on a free port, until it is serving (or has exited), then
     stopped as an operator would (SIGTERM). Returns the nginx.conf it rendered (None if none),
     its exit status if it ended by itself (None if it was stopped) and its output."""
-    from conftest import free_port
+    from conftest import free_port, stop_serve
     var = tmp_path / "var"
     env = {"PATH": os.environ["PATH"], "VAR_DIR": str(var), "BUILD_DIR": BUILD_DIR,
            "PORT": str(free_port()), "SESSION_SECRET": "x" * 40, "PURGE_INTERVAL": "0"}
@@ -167,13 +167,7 @@ def serve_briefly(tmp_path, env_extra):
     while proc.poll() is None and b"serving on" not in out_path.read_bytes() and time.time() < deadline:
         time.sleep(0.05)
     rc = proc.poll()
-    if rc is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    stop_serve(proc, timeout=20)
     conf = var / "nginx" / "nginx.conf"
     return (conf.read_text() if conf.exists() else None), rc, out_path.read_text(errors="replace")
 
