@@ -270,6 +270,28 @@ class Stack:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def access_lines(self, count=1, timeout=10, **match):
+        """The access-log entries whose fields equal `match` (path="/x", method="POST"), once at
+        least `count` of them are in the log. A worker writes its access lines after it has
+        answered (one write per batch of answers), so a client can hold its response a moment
+        before the line is there: wait for it rather than read once. Raises AssertionError with
+        what was found when the lines do not come within `timeout` seconds."""
+        deadline = time.time() + timeout
+        while True:
+            found = []
+            for line in self.read_log().splitlines():
+                if not line.startswith("{") or '"type":"access"' not in line:
+                    continue
+                entry = json.loads(line)
+                if all(entry.get(k) == v for k, v in match.items()):
+                    found.append(entry)
+            if len(found) >= count or time.time() >= deadline:
+                break
+            time.sleep(0.05)
+        assert len(found) >= count, "%d access lines matching %r, wanted %d" % (
+            len(found), match, count)
+        return found
+
     def sanitizer_reports(self):
         return [l for l in self.read_log().splitlines() if SANITIZER_RE.search(l)]
 

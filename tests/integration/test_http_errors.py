@@ -1,6 +1,7 @@
 """Every bad request gets the right status and the JSON error body; nothing crashes."""
 import json
 import socket
+import time
 
 import pytest
 
@@ -62,10 +63,10 @@ def test_health_and_ready(stack):
 
 
 def test_access_log_lines_are_json(stack):
-    stack.raw("GET", "/healthz?probe=1")
-    lines = [l for l in stack.read_log().splitlines() if l.startswith("{")]
-    access = [json.loads(l) for l in lines if '"type":"access"' in l]
-    assert access, "no access-log lines"
+    path = "/api/nothing-here-%d" % time.monotonic_ns()
+    assert stack.raw("GET", path + "?probe=1").status == 404
+    stack.access_lines(1, path=path)        # logged without its query
+    access = [json.loads(l) for l in stack.read_log().splitlines() if '"type":"access"' in l]
     for a in access[-20:]:
         assert {"method", "path", "status", "us", "pid", "ts"} <= set(a)
         assert "?" not in a["path"]

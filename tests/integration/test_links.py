@@ -163,8 +163,7 @@ def test_thousand_concurrent_opens_count_exactly(stack, user):
         list(ex.map(worker, [25] * 40))
     assert counts["ok"] == 1000
     assert user.get("/api/links/" + code).json["click_count"] == 1000
-    pids = {json.loads(l)["pid"] for l in stack.read_log().splitlines()
-            if ('"path":"/%s"' % code) in l}
+    pids = {e["pid"] for e in stack.access_lines(1000, path="/" + code)}
     if STORE == "sqlite":
         # Every open is the link worker's (fileshare-fcgi --links-listen).
         assert pids == set(stack.helper_pids("fs-links"))

@@ -1,6 +1,5 @@
 """The worker pool: restarts after kill -9, graceful stop, spawn-fcgi mode, config errors."""
 import concurrent.futures
-import json
 import os
 import signal
 import subprocess
@@ -329,9 +328,9 @@ def test_link_opens_have_a_worker_of_their_own(fresh_stack):
     for _ in range(20):
         assert s.raw("GET", "/" + plain).status == 302
     assert s.raw("HEAD", "/" + plain).status == 302
-    entries = [json.loads(l) for l in s.read_log().splitlines() if l.startswith("{")]
-    opens = {e["pid"] for e in entries if e.get("path") == "/" + plain}
-    api = {e["pid"] for e in entries if str(e.get("path", "")).startswith("/api/")}
+    # Each worker writes its access lines just after answering: wait for them (access_lines).
+    opens = {e["pid"] for e in s.access_lines(21, path="/" + plain)}
+    api = {e["pid"] for e in s.access_lines(1) if e["path"].startswith("/api/")}
     if STORE == "sqlite":
         assert len(links) == 1 and links[0] not in pool
         assert opens == set(links)
@@ -342,16 +341,16 @@ def test_link_opens_have_a_worker_of_their_own(fresh_stack):
         assert opens <= pool
     assert c.get("/api/links/" + plain).json["click_count"] == 20
     # Probes are the pool's: /readyz pings the stores, which must not hold up opens.
+    before = len(s.access_lines(0, path="/readyz"))
     assert s.raw("GET", "/readyz").status == 200
-    probes = [json.loads(l)["pid"] for l in s.read_log().splitlines() if '"path":"/readyz"' in l]
-    assert probes and set(probes) <= pool
+    probes = [e["pid"] for e in s.access_lines(before + 1, path="/readyz")]
+    assert set(probes) <= pool
     code = locked.json["short_code"]
     assert s.raw("GET", "/" + code, headers={"Accept": "text/html"}).status == 200    # the form
     r = s.raw("POST", "/" + code, body=b"password=open+sesame",
               headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 302
-    posted = [json.loads(l)["pid"] for l in s.read_log().splitlines()
-              if '"method":"POST"' in l and ('"path":"/%s"' % code) in l]
+    posted = [e["pid"] for e in s.access_lines(1, method="POST", path="/" + code)]
     assert len(posted) == 1 and posted[0] in pool
 
 

@@ -40,8 +40,7 @@ def test_fifty_concurrent_starts_give_exactly_one_200(stack, user):
     for t in threads:
         t.join()
     assert sorted(statuses) == [200] + [409] * 49
-    workers = {json.loads(l)["pid"] for l in stack.read_log().splitlines()
-               if '"path":"/api/trial/start"' in l}
+    workers = {e["pid"] for e in stack.access_lines(50, path="/api/trial/start")}
     assert len(workers) > 1, "the starts were not spread over several workers"
 
 
