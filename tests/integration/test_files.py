@@ -222,11 +222,16 @@ def test_interrupted_upload_leaves_nothing(stack, user):
               b"\r\nContent-Length: 10000000\r\n\r\n" + os.urandom(1000000))
     time.sleep(0.2)
     s.close()
-    time.sleep(0.5)
+    # nginx notices the close and removes its temporary file; give it up to 5 s on a busy machine.
+    deadline = time.time() + 5
+    while True:
+        left = glob.glob(os.path.join(stack.var_dir, "nginx", "client_body", "*", "*", "*"))
+        if not left or time.time() >= deadline:
+            break
+        time.sleep(0.05)
+    assert left == []
     assert blob_files(stack) == before
     assert stack.count_links() == rows
-    left = glob.glob(os.path.join(stack.var_dir, "nginx", "client_body", "*", "*", "*"))
-    assert left == []
 
 
 def test_delete_removes_the_blob(stack, user):

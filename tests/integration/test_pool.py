@@ -57,15 +57,30 @@ def test_kill_9_worker_under_load_recovers(fresh_stack):
     assert "killed by signal 9" in log and "restarting it" in log
 
 
+def cpu_ticks(pid):
+    """User and system CPU time of a process, in clock ticks (0 once it is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def test_sigterm_finishes_in_flight_requests_and_exits(fresh_stack):
     s = fresh_stack(workers=2)
     c = s.client()
     sup = s.supervisor_pid()
-    # A sign-up spends a few hundred ms in scrypt: stop the pool while it runs.
+    workers = s.worker_pids()
+    busy0 = {p: cpu_ticks(p) for p in workers}
+    # A sign-up spends a few hundred ms in scrypt: stop the pool while it runs, once both
+    # workers are computing (their CPU time moves; idle, it does not), or after 3 s.
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
         futs = [ex.submit(lambda: s.client().post("/api/auth/signup", {
             "email": "graceful-%d@example.com" % i, "password": PASSWORD})) for i in range(2)]
-        time.sleep(0.15)
+        deadline = time.time() + 3
+        while time.time() < deadline and any(cpu_ticks(p) < busy0[p] + 2 for p in workers):
+            time.sleep(0.01)
         t0 = time.time()
         os.kill(sup, signal.SIGTERM)
         statuses = [f.result().status for f in futs]
