@@ -250,10 +250,16 @@ run(struct app *app, struct request *req, struct response *resp, struct ctx *c)
 	c->now_ms = clock_now_ms();
 	c->now = c->now_ms / 1000;
 	resp->head = req->method == HTTP_HEAD;
+	if (req->path != NULL && req->path[0] == '/' && path_canonical(req->path)) {
+		dispatch(c);
+		return;
+	}
+	req_drain_body(req);
 	if (req->path == NULL || req->path[0] != '/')
 		resp_error(resp, 400, "bad_request", "The request path is malformed.");
 	else
-		dispatch(c);
+		resp_error(resp, 400, "bad_request", "The request path must not have a '.', '..' "
+		    "or empty segment, also when written with %%2E or %%2F.");
 }
 
 static void

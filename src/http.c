@@ -120,6 +120,49 @@ hexval(int c)
 	return -1;
 }
 
+/* The byte nginx sees at p once it has decoded the path: '/' and '.' also from %2F and %2E
+ * (the two that change a path's segments); *adv is how many raw bytes that is. */
+static char
+path_byte(const char *p, int *adv)
+{
+	*adv = 1;
+	if (p[0] == '%' && p[1] == '2') {
+		*adv = 3;
+		if (p[2] == 'F' || p[2] == 'f')
+			return '/';
+		if (p[2] == 'E' || p[2] == 'e')
+			return '.';
+		*adv = 1;
+	}
+	return p[0];
+}
+
+bool
+path_canonical(const char *path)
+{
+	size_t len = 0, dots = 0;	/* the current segment's bytes, and how many are dots */
+	bool first = true;		/* before the leading '/' */
+	int adv;
+	char c;
+
+	for (;; path += adv) {
+		c = path_byte(path, &adv);
+		if (c != '/' && c != '\0') {
+			len++;
+			dots += c == '.';
+			continue;
+		}
+		/* The end of a segment: "." and ".." are resolved by nginx, an empty one inside
+		 * the path ("//") merged; a trailing '/' is kept. */
+		if (!first && ((len == 0 && c == '/') || (len == dots && (len == 1 || len == 2))))
+			return false;
+		if (c == '\0')
+			return true;
+		first = false;
+		len = dots = 0;
+	}
+}
+
 int
 url_decode(const char *s, size_t n, bool plus_is_space, struct buf *out)
 {

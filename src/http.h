@@ -71,6 +71,12 @@ void	 req_drain_body(struct request *);
 /* The body is the file nginx buffered it to: reads come from there (opened on first read). */
 void	 req_set_body_file(struct request *, const char *path);
 
+/* Is a raw request path (REQUEST_URI before '?') one that nginx matches its locations on
+ * with the same segments? Not when, decoded as nginx does (%2F is '/', %2E '.'), it has a
+ * "." or ".." segment (nginx resolves them) or an empty one inside ("//", merged): the app
+ * must not answer a request nginx placed under another location's limits. */
+bool	 path_canonical(const char *path);
+
 /* Percent-decoding: -1 on a malformed escape; plus_is_space for form/query encoding. */
 int	 url_decode(const char *s, size_t n, bool plus_is_space, struct buf *out);
 

@@ -257,7 +257,10 @@ static const struct {
 	{ "HEAD", "/api/links/abc/qr.svg", 401, "unauthorized", NULL },
 	{ "POST", "/api/links/abc/qr.svg", 405, "method_not_allowed", "GET, HEAD" },
 	{ "GET", "/api/links/qr.svg", 401, "unauthorized", NULL },	/* the code "qr.svg" */
-	{ "GET", "/api/links//qr.svg", 404, "not_found", NULL },	/* empty segment */
+	{ "GET", "/api/links//qr.svg", 400, "bad_request", NULL },	/* "//": nginx merges it */
+	{ "GET", "/api/links/", 404, "not_found", NULL },		/* empty segment */
+	{ "GET", "/api/links/./qr.svg", 400, "bad_request", NULL },	/* nginx resolves "." */
+	{ "PUT", "/api/files/..%2Fx", 400, "bad_request", NULL },	/* and decodes "%2F" */
 	{ "GET", "/api/links/a/b/qr.svg", 404, "not_found", NULL },	/* two segments */
 	{ "GET", "/api/links/abc/qr.svgz", 404, "not_found", NULL },
 	{ "GET", "/api/links/abc/qr.sv", 404, "not_found", NULL },
@@ -1253,12 +1256,13 @@ START_TEST(test_qr_own_link_only)
 	tu_result_free(&r);
 	tu_result_free(&other);
 
-	/* Not a code at all (an encoded slash, a dot): unknown, never looked up. */
+	/* Not a code at all (an encoded slash): unknown, never looked up. A dot segment, which
+	 * nginx resolves: refused before routing. */
 	get_cookie("GET", "/api/links/a%2Fb/qr.svg", alice, &r);
 	tu_assert_error(&r, 404, "not_found");
 	tu_result_free(&r);
 	get_cookie("GET", "/api/links/../qr.svg", alice, &r);
-	tu_assert_error(&r, 404, "not_found");
+	tu_assert_error(&r, 400, "bad_request");
 	tu_result_free(&r);
 
 	/* Signed out: 401, as for every /api/links route. */

@@ -154,8 +154,8 @@ static const struct {
 	{ "missing hash after $", "$scrypt$ln=10,r=8,p=1$" SALT22 "$" },
 	{ "extra field", "$scrypt$ln=10,r=8,p=1$" SALT22 "$" HASH43 "$extra" },
 	/*
-	 * KNOWN BUG (src/auth.c, parse_hash): fields are split with strtok_r, which skips empty
-	 * fields, so a doubled or trailing '$' is not detected and the string is accepted.
+	 * Regression (src/auth.c, parse_hash, fixed): fields were split with strtok_r, which skips
+	 * empty fields, so a doubled or trailing '$' went undetected and the string was accepted.
 	 */
 	{ "empty field (doubled $)", "$scrypt$$ln=10,r=8,p=1$" SALT22 "$" HASH43 },
 	{ "trailing $", "$scrypt$ln=10,r=8,p=1$" SALT22 "$" HASH43 "$" },

@@ -38,9 +38,9 @@ START_TEST(test_append_zero_bytes_allocates)
 END_TEST
 
 /*
- * KNOWN BUG (src/buf.c:21, buf_grow): growing a never-used buffer allocates data but does
- * not write its terminating NUL, so the buffer is not "always NUL-terminated": buf_str()
- * returns uninitialised bytes (and may read past the block) until something is appended.
+ * Regression (src/buf.c, buf_grow, fixed): growing a never-used buffer allocated data without
+ * writing its terminating NUL, so the buffer was not "always NUL-terminated": buf_str()
+ * returned uninitialised bytes (and could read past the block) until something was appended.
  */
 START_TEST(test_grow_empty_is_terminated)
 {

@@ -192,7 +192,7 @@ static const struct {
 	const char	*out;
 	size_t		 outlen;	/* 0: strlen(out) */
 } decode_cases[] = {
-	{ "", false, 0, "", 0 },	/* KNOWN BUG: see test_query_empty_value_fresh_buffer */
+	{ "", false, 0, "", 0 },	/* regression: see test_query_empty_value_fresh_buffer */
 	{ "plain", false, 0, "plain", 0 },
 	{ "%41%42c", false, 0, "ABc", 0 },
 	{ "%7e%7E", false, 0, "~~", 0 },
@@ -243,10 +243,10 @@ START_TEST(test_url_decode)
 END_TEST
 
 /*
- * KNOWN BUG (src/buf.c:21, buf_grow; reached from src/http.c:122, url_decode): the first
- * allocation of an empty buffer is not NUL-terminated, and url_decode() of zero bytes only
- * calls buf_grow(), so "?q=" decoded into a fresh buffer leaves out.data pointing at
- * uninitialised bytes with len 0: buf_str() returns garbage and may read past the block.
+ * Regression (src/buf.c, buf_grow, reached from url_decode; fixed): the first allocation of
+ * an empty buffer was not NUL-terminated, and url_decode() of zero bytes only calls
+ * buf_grow(), so "?q=" decoded into a fresh buffer left out.data pointing at uninitialised
+ * bytes with len 0: buf_str() returned garbage and could read past the block.
  */
 START_TEST(test_query_empty_value_fresh_buffer)
 {
@@ -282,6 +282,50 @@ START_TEST(test_url_decode_respects_length)
 	ck_assert_int_eq(url_decode("abcdef", 2, false, &out), 0);
 	ck_assert_str_eq(buf_str(&out), "ab");
 	buf_free(&out);
+}
+END_TEST
+
+static const struct {
+	const char	*path;
+	bool		 canonical;
+} path_cases[] = {
+	{ "/", true },
+	{ "/abc", true },
+	{ "/api/links/Abc123/qr.svg", true },
+	{ "/api/links/", true },		/* a trailing '/' is kept by nginx too */
+	{ "/.well-known", true },
+	{ "/a.b/c..d/...", true },		/* dots inside a name, and "..." */
+	{ "/a%41b", true },			/* decoded by nginx, but no separator appears */
+	{ "/a%2", true },
+	{ "/a%", true },
+	{ "/a%2Fb", true },			/* one more segment, none resolved away */
+	{ "/api/files/a%2fb.txt", true },
+	{ "/x%2e%2e", true },			/* "x.." is a name */
+	{ "/%2E%2E%2E", true },			/* so is "..." */
+	{ "/%252e%252e/x", true },		/* decoded once: "%2e%2e" */
+	{ "/a%2F", true },			/* trailing '/' */
+	{ "/%2E", false },
+	{ "/%2e%2E/x", false },
+	{ "/api/files/..%2F..%2Fetc%2Fpasswd", false },
+	{ "/api/files/%2Fetc", false },		/* "//" once decoded */
+	{ "/a%2F.%2Fb", false },
+	{ "/a%2F%2Fb", false },
+	{ "//", false },
+	{ "//abc", false },
+	{ "/api//me", false },
+	{ "/.", false },
+	{ "/..", false },
+	{ "/./abc", false },
+	{ "/a/./b", false },
+	{ "/a/../b", false },
+	{ "/a/..", false },
+	{ "/a/.", false },
+};
+
+START_TEST(test_path_canonical)
+{
+	ck_assert_msg(path_canonical(path_cases[_i].path) == path_cases[_i].canonical, "\"%s\"",
+	    path_cases[_i].path);
 }
 END_TEST
 
@@ -594,6 +638,7 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_url_decode, 0, N(decode_cases));
 	tcase_add_test(tc, test_url_decode_respects_length);
 	tcase_add_test(tc, test_query_empty_value_fresh_buffer);
+	tcase_add_loop_test(tc, test_path_canonical, 0, N(path_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("body");

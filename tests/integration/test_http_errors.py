@@ -1,5 +1,6 @@
 """Every bad request gets the right status and the JSON error body; nothing crashes."""
 import json
+import os
 import socket
 import time
 
@@ -38,6 +39,34 @@ def test_body_on_bodyless_route_413(stack, user):
     # /api/me takes no body: the app refuses one without reading it.
     r = user.request("GET", "/api/me", body=b"x" * 1000)
     assert r.status == 413 and r.error_code() == "body_too_large"
+
+
+@pytest.mark.parametrize("method,path", [
+    ("PUT", "/api/files/..%2F..%2Fx"),      # nginx: /x (location /, 8 KiB), not an upload
+    ("PUT", "/api/files/%2Fetc%2Fshadow"),  # nginx: /api/files/etc/shadow
+    ("GET", "/api/links/..%2f..%2fabc"),    # nginx: /abc, a link open on the link worker
+    ("GET", "/abc/../api/me"),              # nginx: /api/me
+    ("GET", "/x%2E%2E/..%2Fapi%2Fme"),
+    ("POST", "//api/auth/login"),           # nginx merges the slashes: the auth limits apply
+    ("GET", "/api/./me"),
+])
+def test_paths_nginx_rewrites_are_refused_400(stack, user, method, path):
+    """nginx matches its locations (body limits, rate limits, which workers) on the decoded,
+    normalised path; the app routes on the raw one. A path whose segments nginx would change
+    is refused, in JSON, whatever location nginx chose."""
+    r = user.request(method, path, body=b"0123456789" if method != "GET" else None)
+    assert r.status == 400 and r.error_code() == "bad_request", r
+    assert "segment" in r.json["error"]["message"]
+    assert stack.access_lines(1, method=method, path=path)[-1]["status"] == 400
+
+
+def test_encoded_slash_in_a_file_name_is_an_upload(stack, user):
+    """An encoded '/' that leaves the segments nginx matches on alone is a name like any
+    other: the upload location (its body limit) and a cleaned name."""
+    body = os.urandom(100 * 1024)           # over location /'s 8 KiB: only the upload location takes it
+    r = user.request("PUT", "/api/files/reports%2F2026%2Fq4.pdf", body=body)
+    assert r.status == 201, r
+    assert "/" not in r.json["filename"] and r.json["filename"].endswith("q4.pdf")
 
 
 def test_garbage_requests_do_not_hurt_workers(stack):
