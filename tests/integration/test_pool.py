@@ -294,6 +294,8 @@ def test_checkpointer_copies_the_wal_and_is_restarted(fresh_stack, tmp_path):
     for _ in range(200):
         assert s.raw("GET", "/" + code).status == 302
     # The database file alone (no -wal next to the copy) shows the clicks once a pass ran.
+    # A copy taken while the checkpointer writes pages into the file can be torn ("malformed"):
+    # that is a copy to take again, not a finding.
     deadline = time.time() + 10
     clicks = None
     while time.time() < deadline:
@@ -302,6 +304,8 @@ def test_checkpointer_copies_the_wal_and_is_restarted(fresh_stack, tmp_path):
         db = sqlite3.connect(copy)
         try:
             row = db.execute("SELECT click_count FROM urls WHERE short_code = ?", (code,)).fetchone()
+        except sqlite3.DatabaseError:
+            row = None
         finally:
             db.close()
         clicks = row[0] if row else None
