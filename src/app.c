@@ -243,6 +243,8 @@ dispatch(struct ctx *c)
 static void
 run(struct app *app, struct request *req, struct response *resp, struct ctx *c)
 {
+	const char *bad = NULL;
+
 	memset(c, 0, sizeof *c);
 	c->app = app;
 	c->req = req;
@@ -250,16 +252,17 @@ run(struct app *app, struct request *req, struct response *resp, struct ctx *c)
 	c->now_ms = clock_now_ms();
 	c->now = c->now_ms / 1000;
 	resp->head = req->method == HTTP_HEAD;
-	if (req->path != NULL && req->path[0] == '/' && path_canonical(req->path)) {
+	if (req->path == NULL || req->path[0] != '/')
+		bad = "The request path is malformed.";
+	else if (!path_canonical(req->path))
+		bad = "The request path must not have a '.', '..' or empty segment, also when "
+		    "written with %2E or %2F.";
+	if (bad == NULL) {
 		dispatch(c);
 		return;
 	}
 	req_drain_body(req);
-	if (req->path == NULL || req->path[0] != '/')
-		resp_error(resp, 400, "bad_request", "The request path is malformed.");
-	else
-		resp_error(resp, 400, "bad_request", "The request path must not have a '.', '..' "
-		    "or empty segment, also when written with %%2E or %%2F.");
+	resp_error(resp, 400, "bad_request", "%s", bad);
 }
 
 static void

@@ -125,16 +125,10 @@ hexval(int c)
 static char
 path_byte(const char *p, int *adv)
 {
-	*adv = 1;
-	if (p[0] == '%' && p[1] == '2') {
-		*adv = 3;
-		if (p[2] == 'F' || p[2] == 'f')
-			return '/';
-		if (p[2] == 'E' || p[2] == 'e')
-			return '.';
-		*adv = 1;
-	}
-	return p[0];
+	char c = p[0] == '%' && p[1] == '2' ? (char)(p[2] | 0x20) : '\0';	/* lower case */
+
+	*adv = c == 'f' || c == 'e' ? 3 : 1;
+	return c == 'f' ? '/' : c == 'e' ? '.' : p[0];
 }
 
 bool

@@ -174,6 +174,14 @@ class Client:
         return self.get("/api/links" + ("?" + qs if qs else ""))
 
 
+def segments_resolved(name):
+    """Does a file name sent as one path segment (PUT /api/files/{name}), once nginx decodes it,
+    give a "." or ".." segment or an empty one inside ("//")? nginx would resolve it and match
+    the request on another path: the app refuses it (400)."""
+    segs = name.split("/")
+    return any(seg in (".", "..") for seg in segs) or "" in segs[:-1]
+
+
 def stop_serve(proc, timeout=15):
     """Stops a scripts/serve started in a session of its own as an operator would (SIGTERM:
     it stops nginx and the app), and kills the whole session if it is not done in time."""

@@ -1,5 +1,4 @@
 """Every bad request gets the right status and the JSON error body; nothing crashes."""
-import json
 import os
 import socket
 import time
@@ -95,7 +94,7 @@ def test_access_log_lines_are_json(stack):
     path = "/api/nothing-here-%d" % time.monotonic_ns()
     assert stack.raw("GET", path + "?probe=1").status == 404
     stack.access_lines(1, path=path)        # logged without its query
-    access = [json.loads(l) for l in stack.read_log().splitlines() if '"type":"access"' in l]
+    access = stack.access_lines(1)
     for a in access[-20:]:
         assert {"method", "path", "status", "us", "pid", "ts"} <= set(a)
         assert "?" not in a["path"]
